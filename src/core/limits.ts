@@ -1,0 +1,22 @@
+/** Limits of the API contract (API.md). Engines and the HTTP layer both read them from here. */
+export const LIMITS = {
+  /** A stream id is 1 to this many UTF-8 bytes. */
+  streamIdMaxBytes: 512,
+  /** `events` + `metadata`, each as compact JSON: one DynamoDB item is capped at 400 KB. */
+  changesetMaxBytes: 400_000,
+  /** A request body above this is refused before it is read whole (1 MiB). */
+  requestBodyMaxBytes: 1_048_576,
+  /** Lists in one response stop before this many bytes of stored JSON (under Lambda's 6 MB). */
+  responseMaxBytes: 5_000_000,
+  /** Changesets in one page of GET /streams/{id}/changesets. */
+  pageMaxChangesets: 1_000,
+  /** Events in one page of GET /streams/{id}/events. */
+  pageMaxEvents: 1_000,
+  /** Changesets listed in a 409 response. */
+  forthcomingMaxChangesets: 100,
+  /** GET /changesets `limit`: default and the cap. */
+  globalDefaultLimit: 10,
+  globalMaxLimit: 1_000,
+  /** GET /changesets `wait`, seconds. */
+  waitMaxSeconds: 20,
+} as const;

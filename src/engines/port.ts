@@ -1,0 +1,44 @@
+import type { ReadBudget, RecordBatch } from '../core/pages.js';
+import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamHead } from '../core/types.js';
+
+export interface StreamRead extends RecordBatch {
+  readonly head: StreamHead;
+}
+
+/**
+ * The storage port every engine implements. The rules live in src/core; an engine only stores,
+ * reads and enforces the storage constraint that makes racing commits safe.
+ */
+export interface EventStoreEngine {
+  /**
+   * Commits one changeset if its expectation matches the stream's head. Exactly one of several
+   * racing commits with the same expectation is committed; the others come back `behind`.
+   */
+  commit(changeset: NewChangeset): Promise<CommitOutcome>;
+
+  /**
+   * A stream's changesets whose changeset ids (`by: 'changeset'`) or event ids (`by: 'event'`)
+   * meet `range`, oldest first, within `budget`; and the stream's head.
+   */
+  readStream(streamId: string, by: 'changeset' | 'event', range: IdRange, budget: ReadBudget): Promise<StreamRead>;
+
+  /** Changesets from `checkpoint` on, in global order, within `budget`. May hold gaps. */
+  readGlobal(checkpoint: number, budget: ReadBudget): Promise<readonly StoredChangeset[]>;
+
+  /**
+   * Resolves once a changeset at `checkpoint` or later may be readable, after `timeoutMs`, or
+   * when `signal` aborts, whichever comes first. Never rejects.
+   */
+  waitForCheckpoint(checkpoint: number, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+
+  readStatistics(): Promise<Statistics>;
+
+  /**
+   * Saves projected statistics if the stored ones are still at `previousVersion`; returns false
+   * when another projector saved first, so nothing is counted twice.
+   */
+  saveStatistics(statistics: Statistics, previousVersion: number): Promise<boolean>;
+
+  /** Finishes pending commits and releases the storage. */
+  close(): Promise<void>;
+}

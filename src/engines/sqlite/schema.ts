@@ -1,0 +1,30 @@
+/**
+ * The embedded engine's schema. `checkpoint` is the rowid, so the global order is the table's own
+ * order; (stream_id, changeset_id) is UNIQUE, the storage backstop for racing commits; and
+ * (stream_id, last_event_id) serves event-range reads from an index.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS changesets (
+  checkpoint     INTEGER PRIMARY KEY,
+  stream_id      TEXT    NOT NULL,
+  changeset_id   INTEGER NOT NULL,
+  first_event_id INTEGER NOT NULL,
+  last_event_id  INTEGER NOT NULL,
+  events         TEXT    NOT NULL,
+  metadata       TEXT    NOT NULL,
+  committed_at   TEXT    NOT NULL,
+  UNIQUE (stream_id, changeset_id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS changesets_by_last_event ON changesets (stream_id, last_event_id);
+CREATE TABLE IF NOT EXISTS statistics (
+  id                 INTEGER PRIMARY KEY CHECK (id = 1),
+  total_streams      INTEGER NOT NULL,
+  total_changesets   INTEGER NOT NULL,
+  total_events       INTEGER NOT NULL,
+  max_stream_length  INTEGER NOT NULL,
+  statistics_version INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO statistics VALUES (1, 0, 0, 0, 0, 0);
+`;

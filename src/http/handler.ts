@@ -1,0 +1,161 @@
+import { changesetTooLarge, parseChangesetBody } from '../core/changeset.js';
+import { EesError } from '../core/errors.js';
+import { expectationAheadError, expectationBehindMessage } from '../core/expectations.js';
+import { LIMITS } from '../core/limits.js';
+import {
+  forthcomingChangesets,
+  pageOfChangesets,
+  pageOfEvents,
+  pageOfGlobalOrder,
+  STREAM_CHANGESETS_BUDGET,
+  STREAM_EVENTS_BUDGET,
+  FORTHCOMING_BUDGET,
+} from '../core/pages.js';
+import { decodeStreamId, parseExpectation, parseGlobalReadParams, parseIdRange } from '../core/params.js';
+import type { EventStoreEngine } from '../engines/port.js';
+import { renderConflict, renderError, renderGlobalPage, renderStatistics, renderStreamChangesets, renderStreamEvents } from './render.js';
+import type { ApiHandler, ApiRequest, ApiResponse } from './types.js';
+
+/** The version of the HTTP contract, which stays 0.0.1 while it is compatible with the original. */
+export const CONTRACT_VERSION = '0.0.1';
+
+export interface ApiHandlerOptions {
+  readonly engine: EventStoreEngine;
+  /** The server's own version, sent in the `Server` header. */
+  readonly serverVersion: string;
+  /** Called after every successful commit (the dev server projects statistics from it). */
+  readonly onCommitted?: () => void;
+  /** Where unexpected faults are logged. */
+  readonly logError?: (error: unknown, request: ApiRequest) => void;
+}
+
+type Route =
+  | { readonly name: 'version' | 'global' | 'statistics' }
+  | { readonly name: 'commit' | 'changesets' | 'events'; readonly streamSegment: string };
+
+const ALLOWED_METHOD: Record<Route['name'], 'GET' | 'POST'> = {
+  version: 'GET',
+  global: 'GET',
+  statistics: 'GET',
+  commit: 'POST',
+  changesets: 'GET',
+  events: 'GET',
+};
+
+function route(path: string): Route | undefined {
+  const segments = path.split('/');
+  if (segments[0] !== '') return undefined;
+  const [, first, second, third, ...rest] = segments;
+  if (rest.length > 0) return undefined;
+  if (second === undefined) {
+    if (first === 'version') return { name: 'version' };
+    if (first === 'changesets') return { name: 'global' };
+    if (first === 'streams') return { name: 'statistics' };
+    return undefined;
+  }
+  if (first !== 'streams') return undefined;
+  if (third === undefined) return { name: 'commit', streamSegment: second };
+  if (third === 'changesets' || third === 'events') return { name: third, streamSegment: second };
+  return undefined;
+}
+
+/** The whole HTTP API as one function from request to response. */
+export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
+  const { engine } = options;
+  const baseHeaders = { 'content-type': 'application/json; charset=utf-8', server: `ees/${options.serverVersion}` };
+
+  const respond = (status: number, body: string, extraHeaders: Record<string, string> = {}): ApiResponse => ({
+    status,
+    headers: { ...baseHeaders, ...extraHeaders },
+    body,
+  });
+  const fail = (error: EesError, extraHeaders?: Record<string, string>): ApiResponse => respond(error.status, renderError(error), extraHeaders);
+
+  async function commit(request: ApiRequest, streamSegment: string): Promise<ApiResponse> {
+    const streamId = decodeStreamId(streamSegment);
+    const query = new URLSearchParams(request.query);
+    const expectation = parseExpectation(
+      streamId,
+      query.get('expected_last_changeset') ?? undefined,
+      query.get('expected_last_event') ?? undefined,
+    );
+    const body = await request.readBody(LIMITS.requestBodyMaxBytes);
+    if (body === null) return fail(changesetTooLarge(streamId), { connection: 'close' });
+    const changeset = parseChangesetBody(streamId, expectation, body);
+    const outcome = await engine.commit(changeset);
+    switch (outcome.status) {
+      case 'committed':
+        options.onCommitted?.();
+        return respond(200, `{"stream_id":${JSON.stringify(streamId)},"changeset_id":${outcome.changesetId}}`);
+      case 'ahead':
+        throw expectationAheadError(streamId, expectation, outcome.head);
+      case 'behind': {
+        const read = await engine.readStream(streamId, expectation.kind, { from: expectation.value + 1, to: Number.POSITIVE_INFINITY }, FORTHCOMING_BUDGET);
+        return respond(409, renderConflict(streamId, expectationBehindMessage(expectation), forthcomingChangesets(read)));
+      }
+    }
+  }
+
+  async function readStream(request: ApiRequest, streamSegment: string, by: 'changeset' | 'event'): Promise<ApiResponse> {
+    const streamId = decodeStreamId(streamSegment);
+    const query = new URLSearchParams(request.query);
+    const range = parseIdRange(
+      streamId,
+      query.get('from') ?? undefined,
+      query.get('to') ?? undefined,
+      by === 'changeset' ? 'INVALID_CHANGESET_FILTERING_PARAMS' : 'INVALID_EVENT_FILTERING_PARAMS',
+    );
+    const read = await engine.readStream(streamId, by, range, by === 'changeset' ? STREAM_CHANGESETS_BUDGET : STREAM_EVENTS_BUDGET);
+    if (read.head.lastChangesetId === 0) {
+      throw new EesError('STREAM_NOT_FOUND', `The specified stream(${streamId}) doesn't exist`, { streamId });
+    }
+    return by === 'changeset'
+      ? respond(200, renderStreamChangesets(streamId, pageOfChangesets(read, STREAM_CHANGESETS_BUDGET)))
+      : respond(200, renderStreamEvents(streamId, pageOfEvents(read, range, STREAM_EVENTS_BUDGET)));
+  }
+
+  async function readGlobal(request: ApiRequest): Promise<ApiResponse> {
+    const query = new URLSearchParams(request.query);
+    const params = parseGlobalReadParams(query.get('checkpoint') ?? undefined, query.get('limit') ?? undefined, query.get('wait') ?? undefined);
+    const budget = { maxRecords: params.limit, maxBytes: LIMITS.responseMaxBytes };
+    let page = pageOfGlobalOrder(await engine.readGlobal(params.checkpoint, budget), params.checkpoint, params.limit);
+    if (page.changesets.length === 0 && params.waitMs > 0) {
+      await engine.waitForCheckpoint(params.checkpoint, params.waitMs, request.signal);
+      page = pageOfGlobalOrder(await engine.readGlobal(params.checkpoint, budget), params.checkpoint, params.limit);
+    }
+    return respond(200, renderGlobalPage(params.checkpoint, params.limit, page));
+  }
+
+  async function dispatch(request: ApiRequest): Promise<ApiResponse> {
+    const matched = route(request.path);
+    if (matched === undefined) return fail(new EesError('INVALID_ENDPOINT', 'Invalid endpoint'));
+    const allowed = ALLOWED_METHOD[matched.name];
+    if (request.method !== allowed) {
+      return fail(new EesError('METHOD_NOT_ALLOWED', `The ${request.method} method is not allowed here. Allowed: ${allowed}.`), { allow: allowed });
+    }
+    switch (matched.name) {
+      case 'version':
+        return respond(200, `{"version":"${CONTRACT_VERSION}"}`);
+      case 'statistics':
+        return respond(200, renderStatistics(await engine.readStatistics()));
+      case 'global':
+        return readGlobal(request);
+      case 'commit':
+        return commit(request, matched.streamSegment);
+      case 'changesets':
+        return readStream(request, matched.streamSegment, 'changeset');
+      case 'events':
+        return readStream(request, matched.streamSegment, 'event');
+    }
+  }
+
+  return async (request) => {
+    try {
+      return await dispatch(request);
+    } catch (error) {
+      if (error instanceof EesError) return fail(error);
+      options.logError?.(error, request);
+      return fail(new EesError('INTERNAL_ERROR', 'An unexpected error occurred. It was logged on the server.'));
+    }
+  };
+}

@@ -1,0 +1,139 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ApiHandler, ApiRequest } from './types.js';
+
+export interface NodeHostOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+}
+
+export interface RunningHost {
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  /** Stops accepting, ends long polls, lets in-flight requests finish, then resolves. */
+  close(): Promise<void>;
+}
+
+/** Timeouts so that a slow or idle client cannot pin the server. */
+export const SERVER_TIMEOUTS = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  keepAliveMs: 5_000,
+  /** Longer than the longest long poll (20 s). */
+  socketIdleMs: 60_000,
+  /** How long shutdown waits for in-flight requests before cutting connections. */
+  shutdownGraceMs: 25_000,
+} as const;
+
+function readBodyOf(request: IncomingMessage, state: { consumed: boolean }): ApiRequest['readBody'] {
+  return (maxBytes) => {
+    state.consumed = true;
+    const declared = Number(request.headers['content-length'] ?? Number.NaN);
+    if (declared > maxBytes) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const onData = (chunk: Buffer): void => {
+        size += chunk.length;
+        if (size > maxBytes) {
+          // Stop here: the rest is never buffered, and the connection is closed after the reply.
+          cleanup();
+          request.pause();
+          resolve(null);
+          return;
+        }
+        chunks.push(chunk);
+      };
+      const onEnd = (): void => {
+        cleanup();
+        resolve(Buffer.concat(chunks, size));
+      };
+      const onError = (error: Error): void => {
+        cleanup();
+        reject(error);
+      };
+      const cleanup = (): void => {
+        request.off('data', onData).off('end', onEnd).off('error', onError);
+      };
+      request.on('data', onData).on('end', onEnd).on('error', onError);
+    });
+  };
+}
+
+function hasBody(request: IncomingMessage): boolean {
+  return request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+}
+
+/** Serves an API handler over node:http. */
+export async function startNodeHost(handler: ApiHandler, options: NodeHostOptions): Promise<RunningHost> {
+  const shutdown = new AbortController();
+  let closing = false;
+
+  const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const requestEnded = new AbortController();
+    const onShutdown = (): void => requestEnded.abort();
+    shutdown.signal.addEventListener('abort', onShutdown, { once: true });
+    response.once('close', () => {
+      requestEnded.abort();
+      shutdown.signal.removeEventListener('abort', onShutdown);
+    });
+
+    const target = request.url ?? '/';
+    const queryAt = target.indexOf('?');
+    const bodyState = { consumed: false };
+    const apiResponse = await handler({
+      method: request.method ?? 'GET',
+      path: queryAt === -1 ? target : target.slice(0, queryAt),
+      query: queryAt === -1 ? '' : target.slice(queryAt + 1),
+      headers: request.headers as Record<string, string | undefined>,
+      readBody: readBodyOf(request, bodyState),
+      signal: requestEnded.signal,
+    });
+    const headers: Record<string, string | number> = { ...apiResponse.headers, 'content-length': Buffer.byteLength(apiResponse.body) };
+    // A body left unread (refused, or too large) is not drained: the connection is closed instead.
+    if (closing || (hasBody(request) && (!bodyState.consumed || !request.complete))) headers.connection = 'close';
+    response.writeHead(apiResponse.status, headers);
+    response.end(apiResponse.body);
+  };
+
+  const server = createServer((request, response) => {
+    serve(request, response).catch((error: unknown) => {
+      // The handler answers every fault itself; this is only reached if the socket broke.
+      response.destroy(error instanceof Error ? error : undefined);
+    });
+  });
+  server.headersTimeout = SERVER_TIMEOUTS.headersMs;
+  server.requestTimeout = SERVER_TIMEOUTS.requestMs;
+  server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveMs;
+  server.setTimeout(SERVER_TIMEOUTS.socketIdleMs, (socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const hostInUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  return {
+    url: `http://${hostInUrl}:${port}`,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (closing) return resolve();
+        closing = true;
+        const forceClose = setTimeout(() => server.closeAllConnections(), SERVER_TIMEOUTS.shutdownGraceMs);
+        server.close(() => {
+          clearTimeout(forceClose);
+          resolve();
+        });
+        shutdown.abort();
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,41 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+interface ManifestCommand {
+  summary?: string;
+  flags: Record<string, unknown>;
+  args: Record<string, unknown>;
+}
+
+const root = new URL('../../', import.meta.url);
+const manifest = JSON.parse(readFileSync(new URL('oclif.manifest.json', root), 'utf8')) as { version: string; commands: Record<string, ManifestCommand> };
+const packageJson = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string };
+
+/** Command ids from the files under commands/ (topic folders become "topic:command"). */
+function commandIds(folder = new URL('commands/', root), prefix = ''): string[] {
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? commandIds(new URL(`${entry.name}/`, folder), `${prefix}${entry.name}:`)
+      : entry.name.endsWith('.ts')
+        ? [`${prefix}${entry.name.replace(/\.ts$/, '')}`]
+        : [],
+  );
+}
+
+describe('oclif.manifest.json', () => {
+  it('is current: run `npm run build` to regenerate it', async () => {
+    expect(manifest.version).toBe(packageJson.version);
+    const ids = commandIds().sort();
+    expect(Object.keys(manifest.commands).sort()).toEqual(ids);
+    for (const id of ids) {
+      const module = (await import(new URL(`commands/${id.replaceAll(':', '/')}.ts`, root).href)) as {
+        default: { summary?: string; flags?: object; baseFlags?: object; args?: object };
+      };
+      const command = module.default;
+      const entry = manifest.commands[id]!;
+      expect(entry.summary, id).toBe(command.summary);
+      expect(Object.keys(entry.flags).sort(), id).toEqual(Object.keys({ ...command.baseFlags, ...command.flags }).sort());
+      expect(Object.keys(entry.args ?? {}).sort(), id).toEqual(Object.keys(command.args ?? {}).sort());
+    }
+  });
+});

@@ -1,0 +1,356 @@
+import { describe, expect, it, beforeEach, afterEach } from 'vitest';
+import { judgeExpectation } from '../../src/core/expectations.js';
+import { FORTHCOMING_BUDGET, forthcomingChangesets, pageOfChangesets, pageOfEvents, pageOfGlobalOrder, STREAM_CHANGESETS_BUDGET, STREAM_EVENTS_BUDGET } from '../../src/core/pages.js';
+import type { ReadBudget } from '../../src/core/pages.js';
+import type { Expectation, NewChangeset, StoredChangeset } from '../../src/core/types.js';
+import type { EventStoreEngine } from '../../src/engines/port.js';
+import { projectStatistics } from '../../src/projection/statistics.js';
+
+export interface EngineHarness {
+  readonly engine: EventStoreEngine;
+  /** Waits until every committed changeset has its checkpoint (engines that index asynchronously). */
+  readonly settle: () => Promise<void>;
+  readonly dispose: () => Promise<void>;
+}
+
+const ALL = { from: 1, to: Number.POSITIVE_INFINITY };
+const HUGE: ReadBudget = { maxRecords: 100_000, maxBytes: 1e12 };
+
+export function changeset(streamId: string, events: unknown[], expectation: Expectation = { kind: 'changeset', value: 0 }, metadata: object = {}): NewChangeset {
+  return { streamId, expectation, events: JSON.stringify(events), eventCount: events.length, metadata: JSON.stringify(metadata) };
+}
+
+const after = (value: number): Expectation => ({ kind: 'changeset', value });
+const afterEvent = (value: number): Expectation => ({ kind: 'event', value });
+
+/**
+ * The engine conformance suite: every storage rule of API.md at the port's level. Each engine
+ * runs this one function with its own factory.
+ */
+export function engineConformance(engineName: string, createHarness: () => Promise<EngineHarness>): void {
+  describe(`engine conformance: ${engineName}`, () => {
+    let harness: EngineHarness;
+    let engine: EventStoreEngine;
+    let streamCounter = 0;
+    // Unique stream ids per test, so that engines may share one store across tests.
+    const stream = (name: string): string => `${name}-${process.pid}-${++streamCounter}`;
+
+    beforeEach(async () => {
+      harness = await createHarness();
+      engine = harness.engine;
+    });
+    afterEach(async () => {
+      await harness.dispose();
+    });
+
+    async function commitAll(streamId: string, batches: unknown[][]): Promise<void> {
+      for (const [index, events] of batches.entries()) {
+        const outcome = await engine.commit(changeset(streamId, events, after(index)));
+        expect(outcome.status).toBe('committed');
+      }
+    }
+
+    async function globalOrder(from = 0): Promise<StoredChangeset[]> {
+      await harness.settle();
+      const all: StoredChangeset[] = [];
+      let checkpoint = from;
+      for (;;) {
+        const page = pageOfGlobalOrder(await engine.readGlobal(checkpoint, { maxRecords: 1000, maxBytes: 5e6 }), checkpoint, 1000);
+        if (page.changesets.length === 0) return all;
+        all.push(...page.changesets);
+        checkpoint = page.nextCheckpoint;
+      }
+    }
+
+    describe('commits', () => {
+      it('starts a new stream at changeset 1 and event 1', async () => {
+        const id = stream('new');
+        const outcome = await engine.commit(changeset(id, [{ type: 'init' }, { type: 'sell' }], after(0), { by: 'me' }));
+        expect(outcome).toMatchObject({ status: 'committed', changesetId: 1 });
+        const read = await engine.readStream(id, 'changeset', ALL, HUGE);
+        expect(read.head).toEqual({ lastChangesetId: 1, lastEventId: 2 });
+        expect(read.records).toHaveLength(1);
+        expect(read.records[0]).toMatchObject({ streamId: id, changesetId: 1, firstEventId: 1, lastEventId: 2 });
+        expect(JSON.parse(read.records[0]!.events)).toEqual([{ type: 'init' }, { type: 'sell' }]);
+        expect(JSON.parse(read.records[0]!.metadata)).toEqual({ by: 'me' });
+      });
+
+      it('numbers changesets and events on from the expected last changeset', async () => {
+        const id = stream('next');
+        await commitAll(id, [[1, 2], [3], [4, 5, 6]]);
+        const read = await engine.readStream(id, 'changeset', ALL, HUGE);
+        expect(read.records.map((r) => [r.changesetId, r.firstEventId, r.lastEventId])).toEqual([
+          [1, 1, 2],
+          [2, 3, 3],
+          [3, 4, 6],
+        ]);
+        expect(read.head).toEqual({ lastChangesetId: 3, lastEventId: 6 });
+      });
+
+      it('accepts an expected last event that is the stream head', async () => {
+        const id = stream('by-event');
+        await commitAll(id, [[1, 2, 3]]);
+        const outcome = await engine.commit(changeset(id, ['four'], afterEvent(3)));
+        expect(outcome).toMatchObject({ status: 'committed', changesetId: 2 });
+        const read = await engine.readStream(id, 'event', { from: 4, to: 4 }, HUGE);
+        expect(read.records.map((r) => r.changesetId)).toEqual([2]);
+      });
+
+      it('answers behind when another writer got there first, and the forthcoming changesets follow', async () => {
+        const id = stream('behind');
+        await commitAll(id, [['a'], ['b'], ['c']]);
+        const outcome = await engine.commit(changeset(id, ['late'], after(1)));
+        expect(outcome).toEqual({ status: 'behind', head: { lastChangesetId: 3, lastEventId: 3 } });
+        const read = await engine.readStream(id, 'changeset', { from: 2, to: Number.POSITIVE_INFINITY }, FORTHCOMING_BUDGET);
+        expect(forthcomingChangesets(read).map((r) => r.changesetId)).toEqual([2, 3]);
+      });
+
+      it('answers behind for expected_last_changeset=0 on a stream that exists', async () => {
+        const id = stream('exists');
+        await commitAll(id, [['a']]);
+        expect(judgeExpectation(after(0), { lastChangesetId: 1, lastEventId: 1 })).toBe('behind');
+        expect((await engine.commit(changeset(id, ['b'], after(0)))).status).toBe('behind');
+      });
+
+      it('answers behind for an event in the middle of the last changeset, listing that changeset', async () => {
+        const id = stream('mid');
+        await commitAll(id, [[1, 2, 3], [4, 5]]);
+        expect((await engine.commit(changeset(id, ['x'], afterEvent(4)))).status).toBe('behind');
+        const read = await engine.readStream(id, 'event', { from: 5, to: Number.POSITIVE_INFINITY }, FORTHCOMING_BUDGET);
+        expect(forthcomingChangesets(read).map((r) => r.changesetId)).toEqual([2]);
+        const earlier = await engine.readStream(id, 'event', { from: 3, to: Number.POSITIVE_INFINITY }, FORTHCOMING_BUDGET);
+        expect(forthcomingChangesets(earlier).map((r) => r.changesetId)).toEqual([1, 2]);
+      });
+
+      it('answers ahead for an expectation the stream has not reached, with the head', async () => {
+        const id = stream('ahead');
+        expect(await engine.commit(changeset(id, ['a'], after(5)))).toEqual({ status: 'ahead', head: { lastChangesetId: 0, lastEventId: 0 } });
+        await commitAll(id, [[1, 2]]);
+        expect(await engine.commit(changeset(id, ['a'], afterEvent(3)))).toEqual({ status: 'ahead', head: { lastChangesetId: 1, lastEventId: 2 } });
+      });
+
+      it('writes nothing for a rejected commit', async () => {
+        const id = stream('rejected');
+        await commitAll(id, [['a']]);
+        const before = await globalOrder();
+        await engine.commit(changeset(id, ['x'], after(0)));
+        await engine.commit(changeset(id, ['x'], after(9)));
+        await engine.commit(changeset(stream('never'), ['x'], after(2)));
+        const read = await engine.readStream(id, 'changeset', ALL, HUGE);
+        expect(read.records).toHaveLength(1);
+        expect(await globalOrder()).toHaveLength(before.length);
+      });
+
+      it('stores events and metadata exactly, unicode included', async () => {
+        const id = stream('ünïcødé/ids? 🚀 "quoted"').replace('/', '|');
+        const events = [{ text: 'žluťoučký kůň 🐎', nested: { list: [1, 2.5, null, true, 'a"b\\c'] } }, 'plain', 42];
+        const metadata = { who: 'Иван', tags: ['x', 'y'] };
+        await engine.commit(changeset(id, events, after(0), metadata));
+        const [record] = (await engine.readStream(id, 'changeset', ALL, HUGE)).records;
+        expect(JSON.parse(record!.events)).toEqual(events);
+        expect(JSON.parse(record!.metadata)).toEqual(metadata);
+      });
+
+      it('lets exactly one of many racing commits with the same expectation win', async () => {
+        const id = stream('race');
+        await commitAll(id, [['first']]);
+        const outcomes = await Promise.all(Array.from({ length: 16 }, (_, writer) => engine.commit(changeset(id, [`writer ${writer}`], after(1)))));
+        expect(outcomes.filter((o) => o.status === 'committed')).toHaveLength(1);
+        expect(outcomes.filter((o) => o.status === 'behind')).toHaveLength(15);
+        const read = await engine.readStream(id, 'changeset', ALL, HUGE);
+        expect(read.records.map((r) => r.changesetId)).toEqual([1, 2]);
+      });
+
+      it('commits racing writers of different streams, each once', async () => {
+        const ids = Array.from({ length: 12 }, (_, index) => stream(`parallel-${index}`));
+        const outcomes = await Promise.all(ids.map((id) => engine.commit(changeset(id, ['x'], after(0)))));
+        expect(outcomes.every((o) => o.status === 'committed')).toBe(true);
+      });
+    });
+
+    describe('stream reads', () => {
+      it('reads an inclusive range of changesets, and nothing for a range past the head', async () => {
+        const id = stream('range');
+        await commitAll(id, [['a'], ['b'], ['c'], ['d']]);
+        const middle = await engine.readStream(id, 'changeset', { from: 2, to: 3 }, STREAM_CHANGESETS_BUDGET);
+        expect(middle.records.map((r) => r.changesetId)).toEqual([2, 3]);
+        expect(pageOfChangesets(middle, STREAM_CHANGESETS_BUDGET).nextFrom).toBeUndefined();
+        const past = await engine.readStream(id, 'changeset', { from: 7, to: Number.POSITIVE_INFINITY }, STREAM_CHANGESETS_BUDGET);
+        expect(past.records).toEqual([]);
+        expect(past.head.lastChangesetId).toBe(4);
+      });
+
+      it('reports a missing stream with a head of zeros', async () => {
+        const read = await engine.readStream(stream('missing'), 'changeset', ALL, HUGE);
+        expect(read).toEqual({ head: { lastChangesetId: 0, lastEventId: 0 }, records: [], exhausted: true });
+      });
+
+      it('reads events by event id across changesets', async () => {
+        const id = stream('events');
+        await commitAll(id, [['e1', 'e2', 'e3'], ['e4'], ['e5', 'e6']]);
+        const range = { from: 2, to: 5 };
+        const read = await engine.readStream(id, 'event', range, STREAM_EVENTS_BUDGET);
+        expect(read.records.map((r) => r.changesetId)).toEqual([1, 2, 3]);
+        const page = pageOfEvents(read, range, STREAM_EVENTS_BUDGET);
+        expect(page.events.map((e) => [e.id, JSON.parse(e.data)])).toEqual([
+          [2, 'e2'],
+          [3, 'e3'],
+          [4, 'e4'],
+          [5, 'e5'],
+        ]);
+        expect(page.nextFrom).toBeUndefined();
+      });
+
+      it('pages changesets by count, and following next_from returns each exactly once', async () => {
+        const id = stream('paging');
+        await commitAll(id, Array.from({ length: 25 }, (_, index) => [index]));
+        const budget = { maxRecords: 10, maxBytes: 5e6 };
+        const seen: number[] = [];
+        let from = 1;
+        for (let pages = 0; pages < 10; pages++) {
+          const page = pageOfChangesets(await engine.readStream(id, 'changeset', { from, to: Number.POSITIVE_INFINITY }, budget), budget);
+          seen.push(...page.changesets.map((r) => r.changesetId));
+          if (page.nextFrom === undefined) break;
+          from = page.nextFrom;
+        }
+        expect(seen).toEqual(Array.from({ length: 25 }, (_, index) => index + 1));
+      });
+
+      it('pages events by count inside a changeset', async () => {
+        const id = stream('event-paging');
+        await commitAll(id, [Array.from({ length: 7 }, (_, index) => index + 1), [8, 9]]);
+        const budget = { maxRecords: 4, maxBytes: 5e6 };
+        const seen: number[] = [];
+        let from = 1;
+        for (let pages = 0; pages < 10; pages++) {
+          const range = { from, to: Number.POSITIVE_INFINITY };
+          const page = pageOfEvents(await engine.readStream(id, 'event', range, budget), range, budget);
+          seen.push(...page.events.map((e) => JSON.parse(e.data) as number));
+          if (page.nextFrom === undefined) break;
+          from = page.nextFrom;
+        }
+        expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      });
+
+      it('cuts a page at about 5 MB of stored JSON', async () => {
+        const id = stream('bytes');
+        const big = 'x'.repeat(390_000);
+        await commitAll(id, Array.from({ length: 15 }, () => [big]));
+        const first = pageOfChangesets(await engine.readStream(id, 'changeset', ALL, STREAM_CHANGESETS_BUDGET), STREAM_CHANGESETS_BUDGET);
+        expect(first.changesets.length).toBe(12);
+        expect(first.nextFrom).toBe(13);
+        const rest = pageOfChangesets(await engine.readStream(id, 'changeset', { from: 13, to: Number.POSITIVE_INFINITY }, STREAM_CHANGESETS_BUDGET), STREAM_CHANGESETS_BUDGET);
+        expect(rest.changesets.map((r) => r.changesetId)).toEqual([13, 14, 15]);
+        expect(rest.nextFrom).toBeUndefined();
+      });
+    });
+
+    describe('global order', () => {
+      it('gives every changeset one dense checkpoint, keeping each stream in order', async () => {
+        const before = (await globalOrder()).length;
+        const a = stream('global-a');
+        const b = stream('global-b');
+        await commitAll(a, [['a1'], ['a2']]);
+        await commitAll(b, [['b1']]);
+        await engine.commit(changeset(a, ['a3'], after(2)));
+        const order = await globalOrder();
+        expect(order.map((r) => r.checkpoint)).toEqual(order.map((_, index) => index));
+        const mine = order.slice(before).map((r) => `${r.streamId === a ? 'a' : 'b'}${r.changesetId}`);
+        expect(mine).toEqual(['a1', 'a2', 'b1', 'a3']);
+      });
+
+      it('keeps checkpoints dense and per-stream order under concurrent commits', async () => {
+        const ids = Array.from({ length: 6 }, (_, index) => stream(`dense-${index}`));
+        await Promise.all(
+          ids.map(async (id) => {
+            for (let next = 0; next < 5; next++) expect((await engine.commit(changeset(id, [next], after(next)))).status).toBe('committed');
+          }),
+        );
+        const order = await globalOrder();
+        expect(order.map((r) => r.checkpoint)).toEqual(order.map((_, index) => index));
+        for (const id of ids) {
+          expect(order.filter((r) => r.streamId === id).map((r) => r.changesetId)).toEqual([1, 2, 3, 4, 5]);
+        }
+      });
+
+      it('reads from a checkpoint in the middle, within a limit', async () => {
+        const id = stream('middle');
+        await commitAll(id, [['a'], ['b'], ['c'], ['d']]);
+        const order = await globalOrder();
+        const start = order.findIndex((r) => r.streamId === id);
+        const page = pageOfGlobalOrder(await engine.readGlobal(start + 1, { maxRecords: 2, maxBytes: 5e6 }), start + 1, 2);
+        expect(page.changesets.map((r) => r.changesetId)).toEqual([2, 3]);
+        expect(page.nextCheckpoint).toBe(start + 3);
+        const end = pageOfGlobalOrder(await engine.readGlobal(order.length, { maxRecords: 10, maxBytes: 5e6 }), order.length, 10);
+        expect(end).toEqual({ changesets: [], nextCheckpoint: order.length });
+      });
+    });
+
+    describe('long polling', () => {
+      it('wakes a waiting reader when a commit lands', async () => {
+        await harness.settle();
+        const next = (await globalOrder()).length;
+        const started = Date.now();
+        const waiting = engine.waitForCheckpoint(next, 10_000);
+        await engine.commit(changeset(stream('wake'), ['x']));
+        await waiting;
+        expect(Date.now() - started).toBeLessThan(9_000);
+        const page = pageOfGlobalOrder(await engine.readGlobal(next, { maxRecords: 10, maxBytes: 5e6 }), next, 10);
+        expect(page.changesets).toHaveLength(1);
+      });
+
+      it('returns at once for a checkpoint that exists, and at the time limit or abort otherwise', async () => {
+        await commitAll(stream('exists'), [['x']]);
+        await harness.settle();
+        const started = Date.now();
+        await engine.waitForCheckpoint(0, 10_000);
+        expect(Date.now() - started).toBeLessThan(5_000);
+        const head = (await globalOrder()).length;
+        const timed = Date.now();
+        await engine.waitForCheckpoint(head + 5, 150);
+        expect(Date.now() - timed).toBeGreaterThanOrEqual(100);
+        const controller = new AbortController();
+        const aborted = engine.waitForCheckpoint(head + 5, 10_000, controller.signal);
+        controller.abort();
+        await aborted;
+      });
+    });
+
+    describe('statistics', () => {
+      it('projects totals incrementally from the global order', async () => {
+        await harness.settle();
+        const initial = await projectStatistics(engine);
+        const a = stream('stats-a');
+        const b = stream('stats-b');
+        await commitAll(a, [[1, 2, 3], [4]]);
+        await commitAll(b, [[1]]);
+        await harness.settle();
+        const projected = await projectStatistics(engine);
+        expect(projected.total_streams - initial.total_streams).toBe(2);
+        expect(projected.total_changesets - initial.total_changesets).toBe(3);
+        expect(projected.total_events - initial.total_events).toBe(5);
+        expect(projected.max_stream_length).toBeGreaterThanOrEqual(2);
+        expect(projected.statistics_version).toBe((await globalOrder()).length);
+        expect(await engine.readStatistics()).toEqual(projected);
+      });
+
+      it('counts nothing twice after a crash between reading a batch and saving it, or with racing projectors', async () => {
+        await harness.settle();
+        const initial = await projectStatistics(engine);
+        await commitAll(stream('crash'), [[1], [2, 3]]);
+        await harness.settle();
+        // A projector that read the batch and died before saving leaves the stored state as it was.
+        const batch = await engine.readGlobal(initial.statistics_version, { maxRecords: 1000, maxBytes: 5e6 });
+        expect(batch.length).toBeGreaterThan(0);
+        expect(await engine.readStatistics()).toEqual(initial);
+        const [first, second] = await Promise.all([projectStatistics(engine), projectStatistics(engine)]);
+        expect(first).toEqual(second);
+        expect(first.total_changesets - initial.total_changesets).toBe(2);
+        expect(first.total_events - initial.total_events).toBe(3);
+        // A save based on a stale version is refused.
+        expect(await engine.saveStatistics({ ...first, total_events: 999_999 }, initial.statistics_version)).toBe(false);
+        expect(await engine.readStatistics()).toEqual(first);
+      });
+    });
+  });
+}

@@ -1,0 +1,387 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, rawRequest } from '../support/http.js';
+
+export interface RunningApi {
+  readonly url: string;
+  readonly close: () => Promise<void>;
+}
+
+const INVALID_STREAM_ID = {
+  error: 'INVALID_STREAM_ID',
+  message: 'The stream id must be 1 to 512 UTF-8 bytes, without control characters or "/".',
+};
+
+/**
+ * The HTTP contract of API.md, through real HTTP against a running server. Every engine's server
+ * runs this one function. Stream ids are unique per run, so a shared store is fine.
+ */
+export function httpContract(name: string, start: () => Promise<RunningApi>): void {
+  describe(`HTTP contract: ${name}`, () => {
+    let running: RunningApi;
+    let api: ReturnType<typeof apiClient>;
+    const run = randomUUID().slice(0, 8);
+    let counter = 0;
+    const stream = (label: string): string => `${label}-${run}-${++counter}`;
+    const path = (id: string): string => `/streams/${encodeURIComponent(id)}`;
+
+    beforeAll(async () => {
+      running = await start();
+      api = apiClient(running.url);
+    });
+    afterAll(async () => {
+      await running?.close();
+    });
+
+    /** The next checkpoint of the global order. */
+    async function head(): Promise<number> {
+      let checkpoint = 0;
+      for (;;) {
+        const page = (await api.get(`/changesets?checkpoint=${checkpoint}&limit=1000`)).json;
+        if (page.changesets.length === 0) return checkpoint;
+        checkpoint = page.next_checkpoint;
+      }
+    }
+
+    describe('GET /version', () => {
+      it('answers the contract version, with the server version in the Server header', async () => {
+        const response = await api.get('/version');
+        expect(response.status).toBe(200);
+        expect(response.text).toBe('{"version":"0.0.1"}');
+        expect(response.headers['server']).toMatch(/^ees\/\d+\.\d+\.\d+/);
+        expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      });
+    });
+
+    describe('POST /streams/{stream_id}', () => {
+      it('commits a new stream and then the next changeset', async () => {
+        const id = stream('commit');
+        const first = await api.post(path(id), { events: [{ type: 'init' }], metadata: { by: 'me' } });
+        expect(first.status).toBe(200);
+        expect(first.text).toBe(`{"stream_id":"${id}","changeset_id":1}`);
+        const second = await api.post(`${path(id)}?expected_last_changeset=1`, { events: [{ type: 'sell' }, { type: 'buy' }] });
+        expect(second.json).toEqual({ stream_id: id, changeset_id: 2 });
+        const third = await api.post(`${path(id)}?expected_last_event=3`, { events: ['x'] });
+        expect(third.json).toEqual({ stream_id: id, changeset_id: 3 });
+      });
+
+      it('answers 409 with the forthcoming changesets when the expectation is outdated', async () => {
+        const id = stream('conflict');
+        await api.post(path(id), { events: [1, 2], metadata: { n: 1 } });
+        await api.post(`${path(id)}?expected_last_changeset=1`, { events: [3] });
+        const conflict = await api.post(path(id), { events: ['late'] });
+        expect(conflict.status).toBe(409);
+        expect(conflict.json).toEqual({
+          stream_id: id,
+          error: 'OPTIMISTIC_CONCURRENCY_EXCEPTION',
+          message: 'The expected last changeset (0) is outdated, review the changeset(s) appended after it.',
+          forthcoming_changesets: [
+            { changeset_id: 1, events: [1, 2], metadata: { n: 1 } },
+            { changeset_id: 2, events: [3], metadata: {} },
+          ],
+        });
+        const byEvent = await api.post(`${path(id)}?expected_last_event=2`, { events: ['late'] });
+        expect(byEvent.status).toBe(409);
+        expect(byEvent.json.message).toBe('The expected last event (2) is outdated, review the event(s) appended after it.');
+        expect(byEvent.json.forthcoming_changesets.map((c: { changeset_id: number }) => c.changeset_id)).toEqual([2]);
+        expect((await api.get(`${path(id)}/changesets`)).json.changesets).toHaveLength(2);
+      });
+
+      it('answers 400 when the expectation is ahead of the stream', async () => {
+        const id = stream('ahead');
+        const missing = await api.post(`${path(id)}?expected_last_changeset=2`, { events: [1] });
+        expect(missing.status).toBe(400);
+        expect(missing.json).toEqual({
+          stream_id: id,
+          error: 'INVALID_EXPECTED_CHANGESET_ID',
+          message: `The specified expected changeset(2) doesn't exist. The "${id}" stream's most recent changeset is 0.`,
+        });
+        await api.post(path(id), { events: [1, 2] });
+        const byEvent = await api.post(`${path(id)}?expected_last_event=5`, { events: [1] });
+        expect(byEvent.json).toEqual({
+          stream_id: id,
+          error: 'INVALID_EXPECTED_CHANGESET_ID',
+          message: `The specified expected event(5) doesn't exist. The "${id}" stream's most recent event is 2.`,
+        });
+      });
+
+      it('checks a commit in the order of API.md', async () => {
+        const id = stream('order');
+        const cases: [string, unknown, number, object][] = [
+          ['/streams/a%2Fb?expected_last_changeset=x', '{', 400, INVALID_STREAM_ID],
+          [`${path(id)}?expected_last_changeset=x&expected_last_event=y`, '{', 400, {
+            stream_id: id,
+            error: 'INVALID_EXPECTED_CHANGESET_ID',
+            message: 'The specified expected changeset id("x") is invalid. Expected a positive integer.',
+          }],
+          [`${path(id)}?expected_last_changeset=-1`, { events: [1] }, 400, {
+            stream_id: id,
+            error: 'INVALID_EXPECTED_CHANGESET_ID',
+            message: 'The specified expected changeset id("-1") is invalid. Expected a positive integer.',
+          }],
+          [`${path(id)}?expected_last_event=1.5`, '{', 400, {
+            stream_id: id,
+            error: 'INVALID_EXPECTED_EVENT_ID',
+            message: 'The specified expected event id("1.5") is invalid. Expected a positive integer.',
+          }],
+          [`${path(id)}?expected_last_changeset=1&expected_last_event=1`, '{', 400, {
+            stream_id: id,
+            error: 'BOTH_EXPECTED_CHANGESET_AND_EVENT_ARE_SET',
+            message: 'Cannot use both "last_changeset_id" and "last_event_id" for concurrency management. Specify only one value.',
+          }],
+        ];
+        for (const [target, body, status, expected] of cases) {
+          const response = await api.post(target, body);
+          expect(response.status, target).toBe(status);
+          expect(response.json, target).toEqual(expected);
+        }
+        // Empty values count as absent, so this is a new-stream commit.
+        expect((await api.post(`${path(id)}?expected_last_changeset=&expected_last_event=`, { events: [1] })).status).toBe(200);
+      });
+
+      it('answers 400 MISSING_STREAM_ID without a stream_id key for an empty stream id', async () => {
+        const response = await api.post('/streams/', { events: [1] });
+        expect(response.status).toBe(400);
+        expect(response.json).toEqual({ error: 'MISSING_STREAM_ID', message: 'stream_id is a required value' });
+      });
+
+      it('refuses bodies that are not JSON or not a changeset, writing nothing', async () => {
+        const id = stream('bodies');
+        const invalidJson = await api.post(path(id), '{"events": [1,');
+        expect(invalidJson.status).toBe(400);
+        expect(invalidJson.json).toMatchObject({ stream_id: id, error: 'INVALID_JSON' });
+        for (const body of ['[1, 2]', '{}', '{"events": []}', '{"events": "x"}', '{"events": [1], "metadata": [2]}', '"text"']) {
+          const response = await api.post(path(id), body);
+          expect(response.status, body).toBe(400);
+          expect(response.json, body).toMatchObject({ stream_id: id, error: 'INVALID_CHANGESET' });
+          expect(typeof response.json.message).toBe('string');
+        }
+        expect((await api.get(`${path(id)}/changesets`)).status).toBe(404);
+      });
+
+      it('stores null or absent metadata as {}, and ignores other keys', async () => {
+        const id = stream('metadata');
+        await api.post(path(id), { events: [1], metadata: null, extra: 'ignored' });
+        expect((await api.get(`${path(id)}/changesets`)).json.changesets).toEqual([{ changeset_id: 1, events: [1], metadata: {} }]);
+      });
+
+      it('answers 413 for a changeset over 400,000 bytes, and for a body over 1 MB before reading it', async () => {
+        const id = stream('large');
+        const tooLarge = await api.post(path(id), { events: ['x'.repeat(400_001)] });
+        expect(tooLarge.status).toBe(413);
+        expect(tooLarge.json).toMatchObject({ stream_id: id, error: 'CHANGESET_TOO_LARGE' });
+
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const declared = await rawRequest(running.url, {
+          method: 'POST',
+          path: path(id),
+          headers: { 'content-length': 8 * 1024 * 1024, 'content-type': 'application/json' },
+          chunks: Array.from({ length: 128 }, () => chunk),
+        });
+        expect(declared.status).toBe(413);
+        expect(declared.json).toMatchObject({ stream_id: id, error: 'CHANGESET_TOO_LARGE' });
+        expect(declared.headers['connection']).toBe('close');
+
+        const chunked = await rawRequest(running.url, {
+          method: 'POST',
+          path: path(id),
+          headers: { 'transfer-encoding': 'chunked' },
+          chunks: (function* () {
+            for (let sent = 0; sent < 4 * 1024 * 1024; sent += chunk.length) yield chunk;
+          })(),
+        });
+        expect(chunked.status).toBe(413);
+        expect(chunked.json.error).toBe('CHANGESET_TOO_LARGE');
+        expect((await api.get(`${path(id)}/changesets`)).status).toBe(404);
+      });
+
+      it('lets exactly one of several racing commits with the same expectation win', async () => {
+        const id = stream('race');
+        await api.post(path(id), { events: ['first'] });
+        const responses = await Promise.all(Array.from({ length: 10 }, (_, index) => api.post(`${path(id)}?expected_last_changeset=1`, { events: [index] })));
+        expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
+        expect(responses.filter((r) => r.status === 409)).toHaveLength(9);
+        expect((await api.get(`${path(id)}/changesets`)).json.changesets).toHaveLength(2);
+      });
+
+      it('round-trips unicode stream ids and events', async () => {
+        const id = stream('žluťoučký kůň 🐎 ?&#%');
+        const events = [{ text: 'Ελληνικά', emoji: '🚀' }];
+        expect((await api.post(path(id), { events })).json).toEqual({ stream_id: id, changeset_id: 1 });
+        expect((await api.get(`${path(id)}/events`)).json).toEqual({ stream_id: id, events: [{ id: 1, data: events[0] }] });
+        const tooLong = await api.post(`/streams/${'é'.repeat(257)}`, { events: [1] });
+        expect(tooLong.json).toEqual(INVALID_STREAM_ID);
+        const control = await api.post('/streams/a%0Ab', { events: [1] });
+        expect(control.json).toEqual(INVALID_STREAM_ID);
+      });
+    });
+
+    describe('GET /streams/{stream_id}/changesets and /events', () => {
+      it('reads changesets and events, with ranges', async () => {
+        const id = stream('reads');
+        await api.post(path(id), { events: ['a', 'b'], metadata: { m: 1 } });
+        await api.post(`${path(id)}?expected_last_changeset=1`, { events: ['c'] });
+        await api.post(`${path(id)}?expected_last_changeset=2`, { events: ['d', 'e'] });
+        expect((await api.get(`${path(id)}/changesets?from=2&to=2`)).text).toBe(
+          `{"stream_id":"${id}","changesets":[{"changeset_id":2,"events":["c"],"metadata":{}}]}`,
+        );
+        expect((await api.get(`${path(id)}/changesets?from=0&to=`)).json.changesets).toHaveLength(3);
+        expect((await api.get(`${path(id)}/changesets?from=9`)).json).toEqual({ stream_id: id, changesets: [] });
+        expect((await api.get(`${path(id)}/events?from=2&to=4`)).text).toBe(
+          `{"stream_id":"${id}","events":[{"id":2,"data":"b"},{"id":3,"data":"c"},{"id":4,"data":"d"}]}`,
+        );
+      });
+
+      it('answers 404 for a stream that does not exist, and 400 for bad ranges', async () => {
+        const id = stream('nothing');
+        for (const kind of ['changesets', 'events']) {
+          const missing = await api.get(`${path(id)}/${kind}`);
+          expect(missing.status).toBe(404);
+          expect(missing.json).toEqual({ stream_id: id, error: 'STREAM_NOT_FOUND', message: `The specified stream(${id}) doesn't exist` });
+        }
+        const code = { changesets: 'INVALID_CHANGESET_FILTERING_PARAMS', events: 'INVALID_EVENT_FILTERING_PARAMS' };
+        for (const kind of ['changesets', 'events'] as const) {
+          expect((await api.get(`${path(id)}/${kind}?from=x`)).json).toEqual({
+            stream_id: id,
+            error: code[kind],
+            message: 'The filtering params(from, to) have to be positive integer values',
+          });
+          const inverted = await api.get(`${path(id)}/${kind}?from=5&to=3`);
+          expect(inverted.status).toBe(400);
+          expect(inverted.json.message).toBe('The higher boundary cannot be lower than the lower boundary: 5(from) > 3(to)');
+        }
+        expect((await api.get('/streams//changesets')).json).toEqual({ error: 'MISSING_STREAM_ID', message: 'stream_id is a required value' });
+        expect((await api.get('/streams/%00/events')).json).toEqual(INVALID_STREAM_ID);
+      });
+
+      it('pages over 1,000 changesets and 1,000 events with next_from', async () => {
+        const id = stream('long');
+        const events = Array.from({ length: 1500 }, (_, index) => index + 1);
+        await api.post(path(id), { events });
+        for (let expected = 1; expected <= 1000; expected++) {
+          const response = await api.post(`${path(id)}?expected_last_changeset=${expected}`, { events: [expected] });
+          expect(response.status).toBe(200);
+        }
+        const first = (await api.get(`${path(id)}/changesets`)).json;
+        expect(first.changesets).toHaveLength(1000);
+        expect(first.next_from).toBe(1001);
+        const second = (await api.get(`${path(id)}/changesets?from=${first.next_from}`)).json;
+        expect(second.changesets.map((c: { changeset_id: number }) => c.changeset_id)).toEqual([1001]);
+        expect(second).not.toHaveProperty('next_from');
+
+        const eventsPage = (await api.get(`${path(id)}/events`)).json;
+        expect(eventsPage.events).toHaveLength(1000);
+        expect(eventsPage.events.at(-1)).toEqual({ id: 1000, data: 1000 });
+        expect(eventsPage.next_from).toBe(1001);
+        const lastPage = (await api.get(`${path(id)}/events?from=2001`)).json;
+        expect(lastPage.events.map((e: { id: number }) => e.id)).toEqual(Array.from({ length: 500 }, (_, index) => 2001 + index));
+        expect(lastPage).not.toHaveProperty('next_from');
+      });
+    });
+
+    describe('GET /changesets', () => {
+      it('walks the global order with limit and next_checkpoint', async () => {
+        const start = await head();
+        const id = stream('global');
+        for (let expected = 0; expected < 3; expected++) await api.post(`${path(id)}?expected_last_changeset=${expected}`, { events: [expected] });
+        const page = (await api.get(`/changesets?checkpoint=${start}&limit=2&wait=5`)).json;
+        expect(page.checkpoint).toBe(start);
+        expect(page.limit).toBe(2);
+        expect(page.next_checkpoint).toBe(start + 2);
+        expect(page.changesets).toEqual([
+          { stream_id: id, changeset_id: 1, events: [0], metadata: {}, checkpoint: start },
+          { stream_id: id, changeset_id: 2, events: [1], metadata: {}, checkpoint: start + 1 },
+        ]);
+        const rest = (await api.get(`/changesets?checkpoint=${start + 2}&limit=5000&wait=5`)).json;
+        expect(rest.limit).toBe(1000);
+        expect(rest.changesets[0]).toMatchObject({ stream_id: id, changeset_id: 3, checkpoint: start + 2 });
+        const defaults = (await api.get('/changesets?checkpoint=')).json;
+        expect(defaults.checkpoint).toBe(0);
+        expect(defaults.limit).toBe(10);
+      });
+
+      it('answers an empty page at the head, with next_checkpoint as asked', async () => {
+        const far = 10_000_000;
+        expect((await api.get(`/changesets?checkpoint=${far}`)).text).toBe(`{"checkpoint":${far},"limit":10,"changesets":[],"next_checkpoint":${far}}`);
+      });
+
+      it('refuses bad checkpoint, limit and wait values', async () => {
+        const cases: [string, object][] = [
+          ['checkpoint=-1', { error: 'INVALID_CHECKPOINT', message: '"-1" is an invalid checkpoint value. Expected a positive integer value.' }],
+          ['limit=0', { error: 'INVALID_LIMIT', message: '"0" is an invalid limit value. Expected an integer value greater than 0.' }],
+          ['limit=ten', { error: 'INVALID_LIMIT', message: '"ten" is an invalid limit value. Expected an integer value greater than 0.' }],
+          ['wait=1.5', { error: 'INVALID_WAIT', message: '"1.5" is an invalid wait value. Expected 0 to 20 seconds.' }],
+        ];
+        for (const [query, expected] of cases) {
+          const response = await api.get(`/changesets?${query}`);
+          expect(response.status, query).toBe(400);
+          expect(response.json, query).toEqual(expected);
+        }
+      });
+
+      it('holds a long poll until a commit lands', async () => {
+        const start = await head();
+        const started = Date.now();
+        const polling = api.get(`/changesets?checkpoint=${start}&wait=15`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const id = stream('wake');
+        await api.post(path(id), { events: ['wake up'] });
+        const page = (await polling).json;
+        expect(Date.now() - started).toBeLessThan(12_000);
+        expect(page.changesets[0]).toMatchObject({ stream_id: id, checkpoint: start });
+      });
+
+      it('answers an empty page when the wait is over', async () => {
+        const far = 10_000_000;
+        const started = Date.now();
+        const page = (await api.get(`/changesets?checkpoint=${far}&wait=1`)).json;
+        expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+        expect(page.changesets).toEqual([]);
+      });
+    });
+
+    describe('GET /streams', () => {
+      it('projects statistics soon after commits', async () => {
+        const id = stream('stats');
+        await api.post(path(id), { events: [1, 2, 3] });
+        const target = await head();
+        let statistics: Record<string, number> = {};
+        for (let attempt = 0; attempt < 100; attempt++) {
+          statistics = (await api.get('/streams')).json;
+          if (statistics['statistics_version']! >= target) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(Object.keys(statistics)).toEqual(['total_streams', 'total_changesets', 'total_events', 'max_stream_length', 'statistics_version']);
+        expect(statistics['statistics_version']).toBeGreaterThanOrEqual(target);
+        expect(statistics['total_changesets']).toBeGreaterThanOrEqual(1);
+        expect(statistics['total_events']).toBeGreaterThanOrEqual(3);
+      });
+    });
+
+    describe('anything else', () => {
+      it('answers 404 INVALID_ENDPOINT for an unknown path', async () => {
+        for (const target of ['/', '/nope', '/streams/a/b', '/streams/a/changesets/x', '/version/']) {
+          const response = await api.get(target);
+          expect(response.status, target).toBe(404);
+          expect(response.text, target).toBe('{"error":"INVALID_ENDPOINT","message":"Invalid endpoint"}');
+        }
+      });
+
+      it('answers 405 METHOD_NOT_ALLOWED for a known path with the wrong method', async () => {
+        const cases: [string, string, string][] = [
+          ['DELETE', '/version', 'GET'],
+          ['POST', '/changesets', 'GET'],
+          ['PUT', '/streams/x', 'POST'],
+          ['GET', '/streams/x', 'POST'],
+          ['POST', '/streams/x/events', 'GET'],
+        ];
+        for (const [method, target, allowed] of cases) {
+          const response = await api.call(method, target);
+          expect(response.status, `${method} ${target}`).toBe(405);
+          expect(response.json.error).toBe('METHOD_NOT_ALLOWED');
+          expect(response.headers['allow']).toBe(allowed);
+        }
+      });
+    });
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * `npm run bench`: throughput figures of the embedded engine, each measured in the same run as its
+ * baseline. `--smoke` runs every scenario briefly (CI keeps the script working; no figures).
+ * Results go to stdout as a Markdown table; docs/benchmarks.md records them with the machine.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { NewChangeset } from '../src/core/types.js';
+import { SqliteEngine } from '../src/engines/sqlite/engine.js';
+import { createApiHandler } from '../src/http/handler.js';
+
+const smoke = process.argv.includes('--smoke');
+const durationMs = smoke ? 150 : 3_000;
+
+interface Row {
+  readonly scenario: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly baseline?: number;
+}
+const rows: Row[] = [];
+
+function withEngine<T>(options: { groupCommit: boolean }, run: (engine: SqliteEngine) => Promise<T>): Promise<T> {
+  const directory = mkdtempSync(join(tmpdir(), 'ees-bench-'));
+  const engine = new SqliteEngine({ path: join(directory, 'ees.sqlite'), groupCommit: options.groupCommit });
+  return run(engine).finally(async () => {
+    await engine.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+}
+
+function changeset(streamId: string, expected: number, events: string, eventCount: number): NewChangeset {
+  return { streamId, expectation: { kind: 'changeset', value: expected }, events, eventCount, metadata: '{"source":"bench"}' };
+}
+
+/** Durable commits per second: `writers` concurrent writers, each on its own stream, for durationMs. */
+async function appendsPerSecond(groupCommit: boolean, writers: number, eventsPerChangeset: number): Promise<number> {
+  const events = JSON.stringify(Array.from({ length: eventsPerChangeset }, (_, index) => ({ type: 'ItemAdded', sku: `sku-${index}`, quantity: 1 })));
+  return withEngine({ groupCommit }, async (engine) => {
+    let committed = 0;
+    const deadline = Date.now() + durationMs;
+    const started = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: writers }, async (_, writer) => {
+        for (let expected = 0; Date.now() < deadline; expected++) {
+          const outcome = await engine.commit(changeset(`writer-${writer}`, expected, events, eventsPerChangeset));
+          if (outcome.status !== 'committed') throw new Error(`unexpected ${outcome.status}`);
+          committed++;
+        }
+      }),
+    );
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return committed / seconds;
+  });
+}
+
+/** Events per second read through the API handler's global order, JSON responses included. */
+async function globalReadEventsPerSecond(): Promise<number> {
+  return withEngine({ groupCommit: true }, async (engine) => {
+    const changesets = smoke ? 50 : 2_000;
+    const events = JSON.stringify(Array.from({ length: 50 }, (_, index) => ({ type: 'ItemAdded', sku: `sku-${index}`, quantity: index })));
+    await Promise.all(Array.from({ length: changesets }, (_, index) => engine.commit(changeset(`stream-${index}`, 0, events, 50))));
+    const handler = createApiHandler({ engine, serverVersion: 'bench' });
+    let eventsRead = 0;
+    const started = process.hrtime.bigint();
+    for (let round = 0; round < (smoke ? 1 : 5); round++) {
+      let checkpoint = 0;
+      for (;;) {
+        const response = await handler({ method: 'GET', path: '/changesets', query: `checkpoint=${checkpoint}&limit=1000`, headers: {}, readBody: async () => null });
+        const page = JSON.parse(response.body) as { changesets: { events: unknown[] }[]; next_checkpoint: number };
+        if (page.changesets.length === 0) break;
+        for (const entry of page.changesets) eventsRead += entry.events.length;
+        checkpoint = page.next_checkpoint;
+      }
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return eventsRead / seconds;
+  });
+}
+
+async function main(): Promise<void> {
+  for (const [writers, size] of [
+    [1, 1],
+    [32, 1],
+    [32, 100],
+  ] as const) {
+    const single = await appendsPerSecond(false, writers, size);
+    const grouped = await appendsPerSecond(true, writers, size);
+    rows.push({ scenario: `durable appends/s, ${writers} writer(s), ${size}-event changesets: group commit vs one transaction per commit`, value: grouped, unit: 'commits/s', baseline: single });
+  }
+  rows.push({ scenario: 'global read through the API handler (JSON responses included), in-process', value: await globalReadEventsPerSecond(), unit: 'events/s' });
+
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}${smoke ? ' (smoke run: figures not meaningful)' : ''}`);
+  console.log('| scenario | result | baseline | ratio |');
+  console.log('|---|---|---|---|');
+  for (const row of rows) {
+    const baseline = row.baseline === undefined ? '' : `${Math.round(row.baseline).toLocaleString('en-US')} ${row.unit}`;
+    const ratio = row.baseline === undefined ? '' : `${(row.value / row.baseline).toFixed(1)}×`;
+    console.log(`| ${row.scenario} | ${Math.round(row.value).toLocaleString('en-US')} ${row.unit} | ${baseline} | ${ratio} |`);
+  }
+}
+
+await main();

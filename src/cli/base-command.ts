@@ -32,7 +32,6 @@ export abstract class EesCommand extends Command {
       .filter((line) => line !== '')
       .join(' ');
     process.stderr.write(`ees: ${oneLine}\n`);
-    if (error instanceof EesError && error.code === 'INVALID_USAGE') process.stderr.write('See `ees --help`.\n');
     if (wantsStackTraces(this.argv) && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
     process.exitCode = exitCode;
     throw new Errors.ExitError(exitCode);

@@ -29,12 +29,13 @@ describe('oclif.manifest.json', () => {
     expect(Object.keys(manifest.commands).sort()).toEqual(ids);
     for (const id of ids) {
       const module = (await import(new URL(`commands/${id.replaceAll(':', '/')}.ts`, root).href)) as {
-        default: { summary?: string; flags?: object; baseFlags?: object; args?: object };
+        default: { summary?: string; flags?: object; baseFlags?: object; args?: object; enableJsonFlag?: boolean };
       };
       const command = module.default;
       const entry = manifest.commands[id]!;
       expect(entry.summary, id).toBe(command.summary);
-      expect(Object.keys(entry.flags).sort(), id).toEqual(Object.keys({ ...command.baseFlags, ...command.flags }).sort());
+      const declared = Object.keys({ ...command.baseFlags, ...command.flags, ...(command.enableJsonFlag ? { json: true } : {}) });
+      expect(Object.keys(entry.flags).sort(), id).toEqual(declared.sort());
       expect(Object.keys(entry.args ?? {}).sort(), id).toEqual(Object.keys(command.args ?? {}).sort());
     }
   });

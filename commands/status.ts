@@ -1,0 +1,42 @@
+import { ClientCommand } from '../src/cli/client-command.js';
+import { EesError } from '../src/core/errors.js';
+
+export default class Status extends ClientCommand {
+  static override summary = 'Show which event store the CLI targets, and whether it answers.';
+  static override description = `The target is --endpoint, else EES_ENDPOINT, else the profile named by --profile or EES_PROFILE,
+else http://127.0.0.1:3000. Shows where it came from, whether it answers, its contract and server
+versions, and the round-trip time.
+
+Exit codes: 0 answering, 5 unreachable, 6 refused.`;
+
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --endpoint http://127.0.0.1:4000 --json'];
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Status);
+    const client = await this.connect(flags);
+    const target = this.target!;
+    const json = this.jsonOutput(flags);
+    const color = this.colors(flags);
+    const where = { endpoint: target.endpoint, source: target.source, ...(target.profile === undefined ? {} : { profile: target.profile }) };
+    try {
+      const info = await client.version();
+      const roundTripMs = Math.round(info.roundTripMs * 10) / 10;
+      if (json) {
+        this.print(JSON.stringify({ ...where, reachable: true, version: info.version, server: info.server ?? null, round_trip_ms: roundTripMs }));
+        return;
+      }
+      this.print(`${color.bold('Target ')}  ${target.endpoint} ${color.dim(`(${target.profile === undefined ? target.source : `profile ${target.profile}`})`)}`);
+      this.print(`${color.bold('Status ')}  ${color.green('answering')}`);
+      this.print(`${color.bold('Version')}  API ${info.version}, server ${info.server ?? 'unknown'}`);
+      this.print(`${color.bold('Latency')}  ${roundTripMs} ms`);
+    } catch (error) {
+      if (error instanceof EesError && json) {
+        this.print(JSON.stringify({ ...where, reachable: false, error: error.code, message: error.message }));
+      } else if (error instanceof EesError) {
+        this.print(`${color.bold('Target ')}  ${target.endpoint} ${color.dim(`(${target.source})`)}`);
+        this.print(`${color.bold('Status ')}  ${color.red('not answering')}`);
+      }
+      throw error;
+    }
+  }
+}

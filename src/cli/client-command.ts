@@ -1,0 +1,82 @@
+import { Flags } from '@oclif/core';
+import { Chalk, type ChalkInstance } from 'chalk';
+import { EesClient } from '../client/http-client.js';
+import { resolveTarget, type Target } from '../client/target.js';
+import { EesError } from '../core/errors.js';
+import { EesCommand } from './base-command.js';
+
+let pipeHandlerInstalled = false;
+
+/** `ees tail | head -1` closes the pipe: that is the reader's choice, not a failure. */
+function exitQuietlyOnClosedPipe(): void {
+  if (pipeHandlerInstalled) return;
+  pipeHandlerInstalled = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
+/** The flags every command that talks to an event store shares. */
+export const targetFlags = {
+  endpoint: Flags.string({ description: 'URL of the event store (before EES_ENDPOINT and profiles).', helpGroup: 'TARGET' }),
+  profile: Flags.string({ description: 'A target saved by `ees deploy` (or EES_PROFILE).', helpGroup: 'TARGET' }),
+  token: Flags.string({ description: 'Bearer token for an `ees dev --token` server (or EES_TOKEN).', helpGroup: 'TARGET' }),
+  color: Flags.boolean({ description: 'Colour at a terminal (NO_COLOR=1 turns it off too).', allowNo: true, default: true, helpGroup: 'GLOBAL' }),
+};
+
+interface OutputFlags {
+  readonly json?: boolean;
+  readonly color?: boolean;
+}
+
+/**
+ * Base of the client commands: target resolution, the HTTP client, and the output contract:
+ * JSON (Lines) with --json or when stdout is not a terminal, coloured text at a terminal.
+ */
+export abstract class ClientCommand extends EesCommand {
+  static override enableJsonFlag = true;
+  static override baseFlags = { ...EesCommand.baseFlags, ...targetFlags };
+
+  private client: EesClient | undefined;
+  protected target: Target | undefined;
+
+  protected async connect(flags: { endpoint?: string; profile?: string; token?: string }): Promise<EesClient> {
+    this.target = await resolveTarget({
+      endpointFlag: flags.endpoint,
+      profileFlag: flags.profile,
+      tokenFlag: flags.token,
+      env: process.env,
+      configDir: this.config.configDir,
+    });
+    if (this.target.auth === 'iam') {
+      throw new EesError('INVALID_USAGE', `The target ${this.target.endpoint} needs AWS IAM (SigV4) signing, which this build of ees does not have yet.`);
+    }
+    this.client = new EesClient({ endpoint: this.target.endpoint, ...(this.target.token === undefined ? {} : { token: this.target.token }) });
+    return this.client;
+  }
+
+  protected jsonOutput(flags: OutputFlags): boolean {
+    return flags.json === true || !process.stdout.isTTY;
+  }
+
+  protected colors(flags: OutputFlags): ChalkInstance {
+    const enabled = flags.color !== false && process.stdout.isTTY === true && !process.env['NO_COLOR'] && !this.jsonOutput(flags);
+    return new Chalk({ level: enabled ? 1 : 0 });
+  }
+
+  /** Writes one line to stdout (oclif's log is silent under --json, and we print JSON ourselves). */
+  protected print(line: string): void {
+    process.stdout.write(`${line}\n`);
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    await this.client?.close();
+    return super.finally(error);
+  }
+
+  protected override async init(): Promise<void> {
+    await super.init();
+    exitQuietlyOnClosedPipe();
+  }
+}

@@ -1,0 +1,95 @@
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDbEngine } from '../engines/dynamodb/engine.js';
+import { GlobalIndexer } from '../engines/dynamodb/indexer.js';
+import { tableNames } from '../engines/dynamodb/schema.js';
+import { ensureTables, localDynamoDbClient } from '../engines/dynamodb/tables.js';
+import { createApiHandler } from '../http/handler.js';
+import { startNodeHost } from '../http/node-host.js';
+import { apiGatewayHandler } from '../lambda/api-gateway.js';
+import { StatisticsScheduler } from '../projection/statistics.js';
+import { PACKAGE_VERSION } from '../version.js';
+import { startDynamoDbLocal, type RunningDynamoDbLocal } from './dynamodb-local.js';
+import { emulateApiGateway } from './api-gateway-emulation.js';
+import { StreamPoller } from './stream-poller.js';
+
+export interface DynamoDbStoreOptions {
+  readonly host: string;
+  readonly port: number;
+  /** A running DynamoDB (Local); without it, DynamoDB Local is started and stopped with the store. */
+  readonly dynamodbEndpoint?: string;
+  readonly tablePrefix?: string;
+  readonly logError?: (error: unknown) => void;
+}
+
+export interface RunningDynamoDbStore {
+  readonly url: string;
+  readonly port: number;
+  readonly dynamodbEndpoint: string;
+  readonly tables: { events: string; meta: string };
+  readonly engine: DynamoDbEngine;
+  /** Resolves once everything committed so far is indexed. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * `ees dev --engine dynamodb`: the deployed stack's parts on DynamoDB Local. The API runs through
+ * the API Gateway adapter the `api` Lambda uses; an in-process stream poller feeds the indexer
+ * Lambda's handler with Lambda's batches; the projector runs after indexing.
+ */
+export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise<RunningDynamoDbStore> {
+  const logError = options.logError ?? ((error: unknown) => console.error(error));
+  let local: RunningDynamoDbLocal | undefined;
+  const endpoint = options.dynamodbEndpoint ?? (local = await startDynamoDbLocal()).endpoint;
+  const client = localDynamoDbClient(endpoint);
+  const streamsClient = new DynamoDBStreamsClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const tables = tableNames(options.tablePrefix ?? 'ees-dev');
+  const cleanup = async (): Promise<void> => {
+    client.destroy();
+    streamsClient.destroy();
+    await local?.stop();
+  };
+
+  try {
+    const { eventsStreamArn } = await ensureTables(client, tables);
+    // A commit makes the poller look at the stream at once, instead of at its next idle tick.
+    const wakePoller = { poller: undefined as StreamPoller | undefined };
+    const engine = new DynamoDbEngine({ client, tables, pollIntervalMs: 1_000, onCommitted: () => wakePoller.poller?.wake() });
+    const statistics = new StatisticsScheduler(engine, 100, logError);
+    const indexer = new GlobalIndexer({
+      client,
+      tables,
+      onIndexed: (next) => {
+        engine.notifyIndexed(next);
+        statistics.trigger();
+      },
+    });
+    const poller = new StreamPoller({ client: streamsClient, streamArn: eventsStreamArn, handler: (event) => indexer.handle(event), onError: logError });
+    wakePoller.poller = poller;
+    poller.start();
+    statistics.trigger();
+
+    const api = apiGatewayHandler(createApiHandler({ engine, serverVersion: PACKAGE_VERSION, logError }));
+    const host = await startNodeHost(emulateApiGateway(api), { host: options.host, port: options.port });
+    return {
+      url: host.url,
+      port: host.port,
+      dynamodbEndpoint: endpoint,
+      tables,
+      engine,
+      settle: () => poller.drain(),
+      close: async () => {
+        const hostClosed = host.close();
+        // Long polls come through the API Gateway adapter, which cannot abort them: end them here.
+        await engine.close();
+        await hostClosed;
+        await poller.stop();
+        await statistics.stop();
+        await cleanup();
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

@@ -1,0 +1,271 @@
+import {
+  BatchGetItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type BatchGetItemCommandOutput,
+  type KeysAndAttributes,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { judgeExpectation } from '../../core/expectations.js';
+import type { ReadBudget } from '../../core/pages.js';
+import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamHead } from '../../core/types.js';
+import { EMPTY_HEAD, EMPTY_STATISTICS } from '../../core/types.js';
+import type { EventStoreEngine, StreamRead } from '../port.js';
+import { CheckpointWaiters } from '../waiters.js';
+import { isConditionalCheckFailure, num, pagePosition, readNumber, storedChars, str, toStoredChangeset, type Item } from './items.js';
+import { EVENTS_INDEXES, META_ITEMS, PAGE_SIZE, type TableNames } from './schema.js';
+
+export interface DynamoDbEngineOptions {
+  readonly client: DynamoDBClient;
+  readonly tables: TableNames;
+  /**
+   * How often a long poll looks for its checkpoint when nothing wakes it. In `ees dev` the
+   * indexer wakes waiters at once (`notifyIndexed`); in Lambda nothing can, so it polls.
+   */
+  readonly pollIntervalMs?: number;
+  /** Called after every commit, e.g. to make the dev stream poller look at once. */
+  readonly onCommitted?: () => void;
+}
+
+// The largest exact JS integer stands for an open range end.
+const OPEN_END = Number.MAX_SAFE_INTEGER;
+
+/** The production engine: the seed's data model on DynamoDB, conditional puts as the backstop. */
+export class DynamoDbEngine implements EventStoreEngine {
+  private readonly client: DynamoDBClient;
+  private readonly tables: TableNames;
+  private readonly waiters = new CheckpointWaiters();
+  private readonly pollIntervalMs: number;
+  private closed = false;
+
+  constructor(private readonly options: DynamoDbEngineOptions) {
+    this.client = options.client;
+    this.tables = options.tables;
+    this.pollIntervalMs = options.pollIntervalMs ?? 500;
+  }
+
+  private async head(streamId: string): Promise<StreamHead> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tables.events,
+        KeyConditionExpression: 'stream_id = :s',
+        ExpressionAttributeValues: { ':s': str(streamId) },
+        ProjectionExpression: 'changeset_id, last_event_id',
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const item = result.Items?.[0];
+    return item === undefined ? EMPTY_HEAD : { lastChangesetId: readNumber(item, 'changeset_id')!, lastEventId: readNumber(item, 'last_event_id')! };
+  }
+
+  async commit(changeset: NewChangeset): Promise<CommitOutcome> {
+    if (this.closed) throw new Error('The event store is closed.');
+    const head = await this.head(changeset.streamId);
+    const verdict = judgeExpectation(changeset.expectation, head);
+    if (verdict !== 'accept') return { status: verdict, head };
+    const changesetId = head.lastChangesetId + 1;
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tables.events,
+          Item: {
+            stream_id: str(changeset.streamId),
+            changeset_id: num(changesetId),
+            events: str(changeset.events),
+            metadata: str(changeset.metadata),
+            timestamp: str(new Date().toISOString()),
+            first_event_id: num(head.lastEventId + 1),
+            last_event_id: num(head.lastEventId + changeset.eventCount),
+          },
+          // The backstop: of racing writers with the same expectation, one put lands.
+          ConditionExpression: 'attribute_not_exists(changeset_id)',
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return { status: 'behind', head: await this.head(changeset.streamId) };
+      throw error;
+    }
+    this.options.onCommitted?.();
+    return { status: 'committed', changesetId, checkpoint: null };
+  }
+
+  /** Items of a query, page after page, until the caller stops pulling. */
+  private async *items(input: QueryCommandInput): AsyncGenerator<Item> {
+    let startKey: Item | undefined;
+    do {
+      const result = await this.client.send(new QueryCommand({ ...input, ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }) }));
+      for (const item of result.Items ?? []) yield item;
+      startKey = result.LastEvaluatedKey;
+    } while (startKey !== undefined);
+  }
+
+  /** The first changeset of a stream holding an event at or after `eventId` (its last event index). */
+  private async changesetHoldingEvent(streamId: string, eventId: number): Promise<number | undefined> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tables.events,
+        IndexName: EVENTS_INDEXES.lastEvent,
+        KeyConditionExpression: 'stream_id = :s AND last_event_id >= :from',
+        ExpressionAttributeValues: { ':s': str(streamId), ':from': num(eventId) },
+        ConsistentRead: true,
+        Limit: 1,
+      }),
+    );
+    const item = result.Items?.[0];
+    return item === undefined ? undefined : readNumber(item, 'changeset_id');
+  }
+
+  async readStream(streamId: string, by: 'changeset' | 'event', range: IdRange, budget: ReadBudget): Promise<StreamRead> {
+    const head = await this.head(streamId);
+    const to = Number.isFinite(range.to) ? range.to : OPEN_END;
+    const from = by === 'changeset' ? range.from : await this.changesetHoldingEvent(streamId, range.from);
+    const records: StoredChangeset[] = [];
+    if (from === undefined) return { head, records, exhausted: true };
+    let chars = 0;
+    let exhausted = true;
+    for await (const item of this.items({
+      TableName: this.tables.events,
+      KeyConditionExpression: 'stream_id = :s AND changeset_id BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':s': str(streamId), ':from': num(from), ':to': num(by === 'changeset' ? to : OPEN_END) },
+      ConsistentRead: true,
+      Limit: budget.maxRecords + 1,
+    })) {
+      if (by === 'event' && readNumber(item, 'first_event_id')! > to) break;
+      if (records.length === budget.maxRecords || chars >= budget.maxBytes) {
+        exhausted = false;
+        break;
+      }
+      records.push(toStoredChangeset(item));
+      chars += storedChars(item);
+    }
+    return { head, records, exhausted };
+  }
+
+  /** Items by key, consistently read, in the order of `keys`. */
+  private async itemsByKey(keys: readonly Item[]): Promise<Item[]> {
+    const found = new Map<string, Item>();
+    const id = (item: Item): string => `${readNumber(item, 'changeset_id')}\u0000${item['stream_id']?.S}`;
+    for (let start = 0; start < keys.length; start += 100) {
+      let request: Record<string, KeysAndAttributes> | undefined = { [this.tables.events]: { Keys: keys.slice(start, start + 100), ConsistentRead: true } };
+      while (request !== undefined && Object.keys(request).length > 0) {
+        const result: BatchGetItemCommandOutput = await this.client.send(new BatchGetItemCommand({ RequestItems: request }));
+        for (const item of result.Responses?.[this.tables.events] ?? []) found.set(id(item), item);
+        request = result.UnprocessedKeys;
+      }
+    }
+    return keys.map((key) => found.get(id(key))).filter((item): item is Item => item !== undefined);
+  }
+
+  async readGlobal(checkpoint: number, budget: ReadBudget): Promise<readonly StoredChangeset[]> {
+    // The global index is eventually consistent and holds keys only: list the checkpoints it shows,
+    // page by page (a page is only followed by the next when it ended on its last item), then read
+    // the items. The caller stops at the first gap.
+    const keys: Item[] = [];
+    let { page, pageItem } = pagePosition(checkpoint);
+    listing: for (;;) {
+      let last = -1;
+      for await (const entry of this.items({
+        TableName: this.tables.events,
+        IndexName: EVENTS_INDEXES.globalOrder,
+        KeyConditionExpression: 'page = :p AND page_item >= :i',
+        ExpressionAttributeValues: { ':p': num(page), ':i': num(pageItem) },
+        Limit: Math.min(budget.maxRecords - keys.length, PAGE_SIZE),
+      })) {
+        keys.push({ stream_id: entry['stream_id']!, changeset_id: entry['changeset_id']! });
+        last = readNumber(entry, 'page_item')!;
+        if (keys.length >= budget.maxRecords) break listing;
+      }
+      if (last !== PAGE_SIZE - 1) break;
+      page++;
+      pageItem = 0;
+    }
+    const records: StoredChangeset[] = [];
+    let chars = 0;
+    // Read in slices, so that a byte budget reached early does not fetch the rest.
+    for (let start = 0; start < keys.length && chars < budget.maxBytes; start += 100) {
+      for (const item of await this.itemsByKey(keys.slice(start, start + 100))) {
+        records.push(toStoredChangeset(item));
+        chars += storedChars(item);
+        if (chars >= budget.maxBytes) break;
+      }
+    }
+    return records;
+  }
+
+  /** Wakes long polls once the indexer has assigned checkpoints up to `nextCheckpoint`. */
+  notifyIndexed(nextCheckpoint: number): void {
+    this.waiters.notify(nextCheckpoint);
+  }
+
+  private async isVisible(checkpoint: number): Promise<boolean> {
+    const { page, pageItem } = pagePosition(checkpoint);
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tables.events,
+        IndexName: EVENTS_INDEXES.globalOrder,
+        KeyConditionExpression: 'page = :p AND page_item = :i',
+        ExpressionAttributeValues: { ':p': num(page), ':i': num(pageItem) },
+        Select: 'COUNT',
+      }),
+    );
+    return (result.Count ?? 0) > 0;
+  }
+
+  async waitForCheckpoint(checkpoint: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && signal?.aborted !== true) {
+      if (await this.isVisible(checkpoint)) return;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return;
+      await this.waiters.wait(checkpoint, Math.min(remaining, this.pollIntervalMs), signal);
+    }
+  }
+
+  async readStatistics(): Promise<Statistics> {
+    const result = await this.client.send(
+      new GetItemCommand({ TableName: this.tables.meta, Key: { id: str(META_ITEMS.statistics) }, ConsistentRead: true }),
+    );
+    const item = result.Item;
+    if (item === undefined) return EMPTY_STATISTICS;
+    return {
+      total_streams: readNumber(item, 'total_streams') ?? 0,
+      total_changesets: readNumber(item, 'total_changesets') ?? 0,
+      total_events: readNumber(item, 'total_events') ?? 0,
+      max_stream_length: readNumber(item, 'max_stream_length') ?? 0,
+      statistics_version: readNumber(item, 'statistics_version') ?? 0,
+    };
+  }
+
+  async saveStatistics(statistics: Statistics, previousVersion: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tables.meta,
+          Item: {
+            id: str(META_ITEMS.statistics),
+            total_streams: num(statistics.total_streams),
+            total_changesets: num(statistics.total_changesets),
+            total_events: num(statistics.total_events),
+            max_stream_length: num(statistics.max_stream_length),
+            statistics_version: num(statistics.statistics_version),
+          },
+          ConditionExpression: previousVersion === 0 ? 'attribute_not_exists(id) OR statistics_version = :previous' : 'statistics_version = :previous',
+          ExpressionAttributeValues: { ':previous': num(previousVersion) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.waiters.releaseAll();
+  }
+}

@@ -1,0 +1,254 @@
+import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { isConditionalCheckFailure, num, pagePosition, readNumber, readString, str, type Item } from './items.js';
+import { META_ITEMS, type TableNames } from './schema.js';
+
+export interface ChangesetKey {
+  readonly streamId: string;
+  readonly changesetId: number;
+}
+
+interface Assignment extends ChangesetKey {
+  readonly checkpoint: number;
+}
+
+interface Counter {
+  readonly exists: boolean;
+  readonly next: number;
+  /** The last batch's assignments: re-applied first, so a crash after the counter update heals. */
+  readonly pending: readonly Assignment[];
+}
+
+export interface IndexerOptions {
+  readonly client: DynamoDBClient;
+  readonly tables: TableNames;
+  /** Told the next checkpoint after each batch that assigned some (wakes long polls in dev). */
+  readonly onIndexed?: (nextCheckpoint: number) => void;
+  /** Item writes in flight at once. */
+  readonly concurrency?: number;
+  /** Attempts at the conditional counter update when other indexers keep winning it. */
+  readonly maxAttempts?: number;
+}
+
+const keyOf = (key: ChangesetKey): string => `${key.changesetId}\u0000${key.streamId}`;
+
+/** The new changesets of a DynamoDB stream batch, in the batch's order (Lambda's event shape). */
+export function changesetKeysOf(event: DynamoDBStreamEvent): ChangesetKey[] {
+  const keys: ChangesetKey[] = [];
+  for (const record of event.Records) {
+    if (record.eventName !== 'INSERT') continue;
+    const streamId = record.dynamodb?.Keys?.['stream_id']?.S;
+    const changesetId = record.dynamodb?.Keys?.['changeset_id']?.N;
+    if (streamId !== undefined && changesetId !== undefined) keys.push({ streamId, changesetId: Number(changesetId) });
+  }
+  return keys;
+}
+
+async function inParallel<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+/**
+ * The global indexer: gives the new changesets of a batch dense checkpoints with one conditional
+ * counter update per batch. The counter item records the batch's assignments before any item is
+ * written, so an indexer that dies half-way is repaired by the next one; changesets already indexed
+ * are skipped, and a stream's unindexed predecessors are indexed first, so per-stream order holds.
+ */
+export class GlobalIndexer {
+  private readonly client: DynamoDBClient;
+  private readonly tables: TableNames;
+  /** Changesets this process saw indexed. Indexing is permanent, so the cache never goes stale. */
+  private readonly knownIndexed = new Map<string, number>();
+
+  constructor(private readonly options: IndexerOptions) {
+    this.client = options.client;
+    this.tables = options.tables;
+  }
+
+  /** Lambda's handler body: index a DynamoDB stream batch. Throws to make Lambda retry it. */
+  async handle(event: DynamoDBStreamEvent): Promise<{ assigned: number }> {
+    return this.index(changesetKeysOf(event));
+  }
+
+  async index(keys: readonly ChangesetKey[]): Promise<{ assigned: number }> {
+    const maxAttempts = this.options.maxAttempts ?? 30;
+    for (let attempt = 1; ; attempt++) {
+      const counter = await this.readCounter();
+      await this.apply(counter.pending);
+      const unindexed = await this.unindexedInOrder(keys);
+      if (unindexed.length === 0) return { assigned: 0 };
+      const assignments = unindexed.map((key, index) => ({ ...key, checkpoint: counter.next + index }));
+      if (await this.advanceCounter(counter, assignments)) {
+        await this.apply(assignments);
+        this.options.onIndexed?.(counter.next + assignments.length);
+        return { assigned: assignments.length };
+      }
+      if (attempt >= maxAttempts) throw new Error(`The global counter stayed contended after ${attempt} attempts.`);
+      // Another indexer won the counter: back off a little, with jitter, and look again.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+    }
+  }
+
+  private async readCounter(): Promise<Counter> {
+    const result = await this.client.send(new GetItemCommand({ TableName: this.tables.meta, Key: { id: str(META_ITEMS.counter) }, ConsistentRead: true }));
+    const item = result.Item;
+    if (item === undefined) return { exists: false, next: 0, pending: [] };
+    const pending = JSON.parse(readString(item, 'pending') ?? '[]') as [string, number, number][];
+    return {
+      exists: true,
+      next: readNumber(item, 'next_checkpoint') ?? 0,
+      pending: pending.map(([streamId, changesetId, checkpoint]) => ({ streamId, changesetId, checkpoint })),
+    };
+  }
+
+  /** The one conditional write per batch: false when another indexer moved the counter first. */
+  private async advanceCounter(counter: Counter, assignments: readonly Assignment[]): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tables.meta,
+          Key: { id: str(META_ITEMS.counter) },
+          UpdateExpression: 'SET next_checkpoint = :next, pending = :pending',
+          ConditionExpression: counter.exists ? 'next_checkpoint = :expected' : 'attribute_not_exists(id)',
+          ExpressionAttributeValues: {
+            ':next': num(counter.next + assignments.length),
+            ':pending': str(JSON.stringify(assignments.map((a) => [a.streamId, a.changesetId, a.checkpoint]))),
+            ...(counter.exists ? { ':expected': num(counter.next) } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Writes assignments onto their items; idempotent, and refuses to move an assigned checkpoint. */
+  private async apply(assignments: readonly Assignment[]): Promise<void> {
+    await inParallel(assignments, this.options.concurrency ?? 32, async (assignment) => {
+      const { page, pageItem } = pagePosition(assignment.checkpoint);
+      try {
+        await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tables.events,
+            Key: { stream_id: str(assignment.streamId), changeset_id: num(assignment.changesetId) },
+            UpdateExpression: 'SET page = :p, page_item = :i',
+            ConditionExpression: 'attribute_exists(changeset_id) AND (attribute_not_exists(page) OR (page = :p AND page_item = :i))',
+            ExpressionAttributeValues: { ':p': num(page), ':i': num(pageItem) },
+          }),
+        );
+      } catch (error) {
+        if (isConditionalCheckFailure(error)) {
+          throw new Error(`Changeset ${assignment.changesetId} of "${assignment.streamId}" is missing or indexed at another checkpoint than ${assignment.checkpoint}.`, { cause: error });
+        }
+        throw error;
+      }
+      this.remember(assignment.streamId, assignment.changesetId);
+    });
+  }
+
+  private remember(streamId: string, changesetId: number): void {
+    if ((this.knownIndexed.get(streamId) ?? 0) < changesetId) this.knownIndexed.set(streamId, changesetId);
+  }
+
+  /** Whether the changeset is known indexed without a read: every earlier one of its stream is too. */
+  private knownToBeIndexed(streamId: string, changesetId: number): boolean {
+    return changesetId <= (this.knownIndexed.get(streamId) ?? 0);
+  }
+
+  /**
+   * The changesets to index: the batch's unindexed ones plus any unindexed predecessors, each
+   * stream in ascending order, streams in the order the batch first names them. Read after the
+   * counter, with consistent reads, so that nothing counted here is indexed by anyone else before
+   * the conditional counter update.
+   */
+  private async unindexedInOrder(keys: readonly ChangesetKey[]): Promise<ChangesetKey[]> {
+    const candidates = new Map<string, ChangesetKey>();
+    for (const key of keys) if (!this.knownToBeIndexed(key.streamId, key.changesetId)) candidates.set(keyOf(key), key);
+    if (candidates.size === 0) return [];
+
+    const state = await this.indexState([...candidates.values()]);
+    const highest = new Map<string, number>();
+    for (const key of candidates.values()) {
+      if (state.get(keyOf(key)) === false) highest.set(key.streamId, Math.max(highest.get(key.streamId) ?? 0, key.changesetId));
+    }
+    const perStream = new Map<string, number[]>();
+    await inParallel([...highest.entries()], 16, async ([streamId, top]) => {
+      perStream.set(streamId, await this.unindexedUpTo(streamId, top));
+    });
+
+    const ordered: ChangesetKey[] = [];
+    for (const key of keys) {
+      const pending = perStream.get(key.streamId);
+      if (pending === undefined) continue;
+      // Everything of the stream up to this changeset goes now, predecessors first.
+      while (pending.length > 0 && pending[0]! <= key.changesetId) ordered.push({ streamId: key.streamId, changesetId: pending.shift()! });
+    }
+    return ordered;
+  }
+
+  /** Indexed (true), unindexed (false) or missing (absent) for each key: consistent batch reads. */
+  private async indexState(keys: readonly ChangesetKey[]): Promise<Map<string, boolean>> {
+    const state = new Map<string, boolean>();
+    for (let start = 0; start < keys.length; start += 100) {
+      let request: Record<string, { Keys: Item[]; ConsistentRead: boolean; ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> }> | undefined = {
+        [this.tables.events]: {
+          Keys: keys.slice(start, start + 100).map((key) => ({ stream_id: str(key.streamId), changeset_id: num(key.changesetId) })),
+          ConsistentRead: true,
+          ProjectionExpression: 'stream_id, changeset_id, #page',
+          ExpressionAttributeNames: { '#page': 'page' },
+        },
+      };
+      while (request !== undefined && Object.keys(request).length > 0) {
+        const result = await this.client.send(new BatchGetItemCommand({ RequestItems: request }));
+        for (const item of result.Responses?.[this.tables.events] ?? []) {
+          const key = { streamId: readString(item, 'stream_id')!, changesetId: readNumber(item, 'changeset_id')! };
+          const indexed = item['page'] !== undefined;
+          state.set(keyOf(key), indexed);
+          if (indexed) this.remember(key.streamId, key.changesetId);
+        }
+        request = result.UnprocessedKeys as typeof request;
+      }
+    }
+    return state;
+  }
+
+  /** A stream's unindexed changesets up to `top`, ascending: walks back to the last indexed one. */
+  private async unindexedUpTo(streamId: string, top: number): Promise<number[]> {
+    const unindexed: number[] = [];
+    let startKey: Item | undefined;
+    let changesetId = top;
+    outer: do {
+      if (this.knownToBeIndexed(streamId, changesetId)) break;
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tables.events,
+          KeyConditionExpression: 'stream_id = :s AND changeset_id <= :top',
+          ExpressionAttributeValues: { ':s': str(streamId), ':top': num(top) },
+          ExpressionAttributeNames: { '#page': 'page' },
+          ProjectionExpression: 'changeset_id, #page',
+          ScanIndexForward: false,
+          ConsistentRead: true,
+          Limit: 100,
+          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        changesetId = readNumber(item, 'changeset_id')!;
+        if (item['page'] !== undefined || this.knownToBeIndexed(streamId, changesetId)) {
+          this.remember(streamId, changesetId);
+          break outer;
+        }
+        unindexed.push(changesetId);
+      }
+      startKey = result.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return unindexed.reverse();
+  }
+}

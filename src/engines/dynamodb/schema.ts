@@ -1,0 +1,108 @@
+/**
+ * The DynamoDB tables, defined once: `ees dev --engine dynamodb` and the tests create them from
+ * these definitions, and the CDK stack builds its tables from the very same objects.
+ *
+ * Events table (the seed's data model): one item per changeset, `stream_id` + `changeset_id` as
+ * the key, `events` and `metadata` as JSON strings, two local indexes over the event ids, and a
+ * global index enumerating the global order (checkpoint = page × 1000 + page_item), whose keys the
+ * indexer adds. The indexes project keys only: DynamoDB counts projected copies against the 400 KB
+ * item limit, and a changeset may use nearly all of it. Reads find keys in an index and the items
+ * in the table.
+ *
+ * Meta table: the indexer's counter item and the projected statistics.
+ */
+export type KeyType = 'S' | 'N';
+
+export interface KeyDefinition {
+  readonly name: string;
+  readonly type: KeyType;
+}
+
+export interface TableDefinition {
+  readonly partitionKey: KeyDefinition;
+  readonly sortKey?: KeyDefinition;
+  readonly localIndexes: readonly { readonly indexName: string; readonly sortKey: KeyDefinition }[];
+  readonly globalIndexes: readonly { readonly indexName: string; readonly partitionKey: KeyDefinition; readonly sortKey: KeyDefinition }[];
+  /** The DynamoDB stream the indexer and publisher read, if any. */
+  readonly stream?: 'NEW_IMAGE';
+}
+
+export const PAGE_SIZE = 1000;
+
+export const EVENTS_INDEXES = {
+  firstEvent: 'first_event_id',
+  lastEvent: 'last_event_id',
+  globalOrder: 'global_order',
+} as const;
+
+export const EVENTS_TABLE: TableDefinition = {
+  partitionKey: { name: 'stream_id', type: 'S' },
+  sortKey: { name: 'changeset_id', type: 'N' },
+  localIndexes: [
+    { indexName: EVENTS_INDEXES.firstEvent, sortKey: { name: 'first_event_id', type: 'N' } },
+    { indexName: EVENTS_INDEXES.lastEvent, sortKey: { name: 'last_event_id', type: 'N' } },
+  ],
+  globalIndexes: [
+    { indexName: EVENTS_INDEXES.globalOrder, partitionKey: { name: 'page', type: 'N' }, sortKey: { name: 'page_item', type: 'N' } },
+  ],
+  stream: 'NEW_IMAGE',
+};
+
+export const META_TABLE: TableDefinition = {
+  partitionKey: { name: 'id', type: 'S' },
+  localIndexes: [],
+  globalIndexes: [],
+};
+
+/** Ids of the meta table's items. */
+export const META_ITEMS = {
+  counter: 'global-counter',
+  statistics: 'statistics',
+} as const;
+
+export interface TableNames {
+  readonly events: string;
+  readonly meta: string;
+}
+
+/** Table names from a prefix, as the stack and `ees dev` name them. */
+export function tableNames(prefix: string): TableNames {
+  return { events: `${prefix}-events`, meta: `${prefix}-meta` };
+}
+
+/** The CreateTable request of a definition: on-demand billing, every index projecting keys only. */
+export function createTableInput(definition: TableDefinition, tableName: string) {
+  const keys = [definition.partitionKey, definition.sortKey, ...definition.localIndexes.map((index) => index.sortKey)]
+    .concat(definition.globalIndexes.flatMap((index) => [index.partitionKey, index.sortKey]))
+    .filter((key): key is KeyDefinition => key !== undefined);
+  const attributes = [...new Map(keys.map((key) => [key.name, key])).values()];
+  const keySchema = (partition: KeyDefinition, sort?: KeyDefinition) => [
+    { AttributeName: partition.name, KeyType: 'HASH' as const },
+    ...(sort === undefined ? [] : [{ AttributeName: sort.name, KeyType: 'RANGE' as const }]),
+  ];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: attributes.map((key) => ({ AttributeName: key.name, AttributeType: key.type })),
+    KeySchema: keySchema(definition.partitionKey, definition.sortKey),
+    ...(definition.localIndexes.length === 0
+      ? {}
+      : {
+          LocalSecondaryIndexes: definition.localIndexes.map((index) => ({
+            IndexName: index.indexName,
+            KeySchema: keySchema(definition.partitionKey, index.sortKey),
+            Projection: { ProjectionType: 'KEYS_ONLY' as const },
+          })),
+        }),
+    ...(definition.globalIndexes.length === 0
+      ? {}
+      : {
+          GlobalSecondaryIndexes: definition.globalIndexes.map((index) => ({
+            IndexName: index.indexName,
+            KeySchema: keySchema(index.partitionKey, index.sortKey),
+            Projection: { ProjectionType: 'KEYS_ONLY' as const },
+          })),
+        }),
+    ...(definition.stream === undefined ? {} : { StreamSpecification: { StreamEnabled: true, StreamViewType: definition.stream } }),
+  };
+}

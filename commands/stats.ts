@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { rateBetween, readingAsJson, takeReading, type StatsReading } from '../src/client/stats-readings.js';
 import { ClientCommand } from '../src/cli/client-command.js';
+import { redactEndpoint } from '../src/client/target.js';
 import { parseDuration } from '../src/cli/duration.js';
 import { EesError } from '../src/core/errors.js';
 
@@ -43,7 +44,7 @@ Exit codes: 0 shown, 5 unreachable (without --watch; with --watch it keeps retry
     const [{ render }, { createElement }, { StatsApp }] = await Promise.all([import('ink'), import('react'), import('../src/ui/StatsApp.js')]);
     const app = render(
       createElement(StatsApp, {
-        endpoint: target.endpoint,
+        endpoint: redactEndpoint(target.endpoint),
         source: target.profile === undefined ? target.source : `profile ${target.profile}`,
         server,
         read: () => takeReading(client),

@@ -1,4 +1,5 @@
 import { ClientCommand } from '../src/cli/client-command.js';
+import { redactEndpoint } from '../src/client/target.js';
 import { EesError } from '../src/core/errors.js';
 
 export default class Status extends ClientCommand {
@@ -17,7 +18,8 @@ Exit codes: 0 answering, 5 unreachable, 6 refused.`;
     const target = this.target!;
     const json = this.jsonOutput(flags);
     const color = this.colors(flags);
-    const where = { endpoint: target.endpoint, source: target.source, ...(target.profile === undefined ? {} : { profile: target.profile }) };
+    const shown = redactEndpoint(target.endpoint);
+    const where = { endpoint: shown, source: target.source, ...(target.profile === undefined ? {} : { profile: target.profile }) };
     try {
       const info = await client.version();
       const roundTripMs = Math.round(info.roundTripMs * 10) / 10;
@@ -25,7 +27,7 @@ Exit codes: 0 answering, 5 unreachable, 6 refused.`;
         this.print(JSON.stringify({ ...where, reachable: true, version: info.version, server: info.server ?? null, round_trip_ms: roundTripMs }));
         return;
       }
-      this.print(`${color.bold('Target ')}  ${target.endpoint} ${color.dim(`(${target.profile === undefined ? target.source : `profile ${target.profile}`})`)}`);
+      this.print(`${color.bold('Target ')}  ${shown} ${color.dim(`(${target.profile === undefined ? target.source : `profile ${target.profile}`})`)}`);
       this.print(`${color.bold('Status ')}  ${color.green('answering')}`);
       this.print(`${color.bold('Version')}  API ${info.version}, server ${info.server ?? 'unknown'}`);
       this.print(`${color.bold('Latency')}  ${roundTripMs} ms`);
@@ -33,7 +35,7 @@ Exit codes: 0 answering, 5 unreachable, 6 refused.`;
       if (error instanceof EesError && json) {
         this.print(JSON.stringify({ ...where, reachable: false, error: error.code, message: error.message }));
       } else if (error instanceof EesError) {
-        this.print(`${color.bold('Target ')}  ${target.endpoint} ${color.dim(`(${target.source})`)}`);
+        this.print(`${color.bold('Target ')}  ${shown} ${color.dim(`(${target.source})`)}`);
         this.print(`${color.bold('Status ')}  ${color.red('not answering')}`);
       }
       throw error;

@@ -1,5 +1,6 @@
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { EesError, isErrorCode } from '../core/errors.js';
+import { redactEndpoint } from './target.js';
 
 export interface ClientOptions {
   readonly endpoint: string;
@@ -81,12 +82,15 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** The ees HTTP API as typed calls. API errors come back as EesError with the server's code. */
 export class EesClient {
   readonly endpoint: string;
+  /** The endpoint as messages show it: never with credentials. */
+  private readonly shown: string;
   private readonly agent: Agent;
   private readonly options: ClientOptions;
 
   constructor(options: ClientOptions) {
     this.options = options;
     this.endpoint = options.endpoint.replace(/\/+$/, '');
+    this.shown = redactEndpoint(this.endpoint);
     this.agent = new Agent({ keepAliveTimeout: 4_000, connect: { timeout: 5_000 } });
   }
 
@@ -131,7 +135,7 @@ export class EesClient {
       if (outcome !== undefined) return outcome;
       const reason = describeConnectionError(failure);
       if (reason !== undefined) {
-        throw new EesError('ENDPOINT_UNREACHABLE', `Cannot reach ${this.endpoint}: ${reason}.`, { cause: failure });
+        throw new EesError('ENDPOINT_UNREACHABLE', `Cannot reach ${this.shown}: ${reason}.`, { cause: failure });
       }
       throw failure;
     }
@@ -161,9 +165,9 @@ export class EesClient {
     const details = body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : undefined;
     if (isErrorCode(fields.error)) return new EesError(fields.error, message, { streamId, details });
     // API Gateway and proxies answer auth failures without an ees error code.
-    if (status === 401) return new EesError('UNAUTHORIZED', `${this.endpoint} refused the credentials: ${message}`, { details });
-    if (status === 403) return new EesError('FORBIDDEN', `${this.endpoint} refused access: ${message}`, { details });
-    return new EesError('INTERNAL_ERROR', `${this.endpoint} answered HTTP ${status}: ${message}`, { streamId, details });
+    if (status === 401) return new EesError('UNAUTHORIZED', `${this.shown} refused the credentials: ${message}`, { details });
+    if (status === 403) return new EesError('FORBIDDEN', `${this.shown} refused access: ${message}`, { details });
+    return new EesError('INTERNAL_ERROR', `${this.shown} answered HTTP ${status}: ${message}`, { streamId, details });
   }
 
   async version(): Promise<VersionInfo> {

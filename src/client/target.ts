@@ -99,3 +99,16 @@ export async function resolveTarget(inputs: TargetInputs): Promise<Target> {
   }
   return { endpoint: DEFAULT_ENDPOINT, source: 'default', auth: 'none', ...tokenAuth };
 }
+
+/** An endpoint fit to print: any user name or password in the URL is masked. */
+export function redactEndpoint(endpoint: string): string {
+  try {
+    const url = new URL(endpoint);
+    if (url.username === '' && url.password === '') return endpoint;
+    url.username = '***';
+    url.password = '';
+    return url.toString().replace(/\/+$/, '');
+  } catch {
+    return endpoint;
+  }
+}

@@ -19,6 +19,8 @@ export interface DynamoDbStoreOptions {
   readonly dynamodbEndpoint?: string;
   readonly tablePrefix?: string;
   readonly logError?: (error: unknown) => void;
+  /** Require `Authorization: Bearer <token>` on every request. */
+  readonly token?: string;
 }
 
 export interface RunningDynamoDbStore {
@@ -69,7 +71,7 @@ export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise
     poller.start();
     statistics.trigger();
 
-    const api = apiGatewayHandler(createApiHandler({ engine, serverVersion: PACKAGE_VERSION, logError }));
+    const api = apiGatewayHandler(createApiHandler({ engine, serverVersion: PACKAGE_VERSION, logError, ...(options.token === undefined ? {} : { token: options.token }) }));
     const host = await startNodeHost(emulateApiGateway(api), { host: options.host, port: options.port });
     return {
       url: host.url,

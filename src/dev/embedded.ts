@@ -10,6 +10,8 @@ export interface EmbeddedStoreOptions {
   readonly host: string;
   readonly port: number;
   readonly logError?: (error: unknown) => void;
+  /** Require `Authorization: Bearer <token>` on every request. */
+  readonly token?: string;
 }
 
 export interface RunningStore {
@@ -33,6 +35,7 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise
     serverVersion: PACKAGE_VERSION,
     onCommitted: () => statistics.trigger(),
     logError: (error) => logError(error),
+    ...(options.token === undefined ? {} : { token: options.token }),
   });
   let host;
   try {

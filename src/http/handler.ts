@@ -13,6 +13,7 @@ import {
 } from '../core/pages.js';
 import { decodeStreamId, parseExpectation, parseGlobalReadParams, parseIdRange } from '../core/params.js';
 import type { EventStoreEngine } from '../engines/port.js';
+import { bearerTokenMatches } from './auth.js';
 import { renderConflict, renderError, renderGlobalPage, renderStatistics, renderStreamChangesets, renderStreamEvents } from './render.js';
 import type { ApiHandler, ApiRequest, ApiResponse } from './types.js';
 
@@ -27,6 +28,8 @@ export interface ApiHandlerOptions {
   readonly onCommitted?: () => void;
   /** Where unexpected faults are logged. */
   readonly logError?: (error: unknown, request: ApiRequest) => void;
+  /** When set, every request must carry `Authorization: Bearer <token>` (ees dev --token). */
+  readonly token?: string;
 }
 
 type Route =
@@ -127,6 +130,9 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
   }
 
   async function dispatch(request: ApiRequest): Promise<ApiResponse> {
+    if (options.token !== undefined && !bearerTokenMatches(request.headers['authorization'], options.token)) {
+      return fail(new EesError('UNAUTHORIZED', 'This event store needs a bearer token: send Authorization: Bearer <token>.'), { 'www-authenticate': 'Bearer' });
+    }
     const matched = route(request.path);
     if (matched === undefined) return fail(new EesError('INVALID_ENDPOINT', 'Invalid endpoint'));
     const allowed = ALLOWED_METHOD[matched.name];

@@ -6,6 +6,8 @@ export interface NodeHostOptions {
   readonly host: string;
   /** 0 picks a free port. */
   readonly port: number;
+  /** Overrides of SERVER_TIMEOUTS (tests use short ones). */
+  readonly timeouts?: Partial<typeof SERVER_TIMEOUTS>;
 }
 
 export interface RunningHost {
@@ -25,7 +27,9 @@ export const SERVER_TIMEOUTS = {
   socketIdleMs: 60_000,
   /** How long shutdown waits for in-flight requests before cutting connections. */
   shutdownGraceMs: 25_000,
-} as const;
+  /** How often Node checks the header and request timeouts of open connections. */
+  checkIntervalMs: 1_000,
+};
 
 function readBodyOf(request: IncomingMessage, state: { consumed: boolean }): ApiRequest['readBody'] {
   return (maxBytes) => {
@@ -98,16 +102,17 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
     response.end(apiResponse.body);
   };
 
-  const server = createServer((request, response) => {
+  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
+  const server = createServer({ connectionsCheckingInterval: timeouts.checkIntervalMs }, (request, response) => {
     serve(request, response).catch((error: unknown) => {
       // The handler answers every fault itself; this is only reached if the socket broke.
       response.destroy(error instanceof Error ? error : undefined);
     });
   });
-  server.headersTimeout = SERVER_TIMEOUTS.headersMs;
-  server.requestTimeout = SERVER_TIMEOUTS.requestMs;
-  server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveMs;
-  server.setTimeout(SERVER_TIMEOUTS.socketIdleMs, (socket) => socket.destroy());
+  server.headersTimeout = timeouts.headersMs;
+  server.requestTimeout = timeouts.requestMs;
+  server.keepAliveTimeout = timeouts.keepAliveMs;
+  server.setTimeout(timeouts.socketIdleMs, (socket) => socket.destroy());
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -127,7 +132,7 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
       new Promise<void>((resolve) => {
         if (closing) return resolve();
         closing = true;
-        const forceClose = setTimeout(() => server.closeAllConnections(), SERVER_TIMEOUTS.shutdownGraceMs);
+        const forceClose = setTimeout(() => server.closeAllConnections(), timeouts.shutdownGraceMs);
         server.close(() => {
           clearTimeout(forceClose);
           resolve();

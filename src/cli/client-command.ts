@@ -2,7 +2,6 @@ import { Flags } from '@oclif/core';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { EesClient } from '../client/http-client.js';
 import { resolveTarget, type Target } from '../client/target.js';
-import { EesError } from '../core/errors.js';
 import { EesCommand } from './base-command.js';
 
 let pipeHandlerInstalled = false;
@@ -21,6 +20,8 @@ function exitQuietlyOnClosedPipe(): void {
 export const targetFlags = {
   endpoint: Flags.string({ description: 'URL of the event store (before EES_ENDPOINT and profiles).', helpGroup: 'TARGET' }),
   profile: Flags.string({ description: 'A target saved by `ees deploy` (or EES_PROFILE).', helpGroup: 'TARGET' }),
+  stack: Flags.string({ description: 'A deployed stack to target, by name (reads its outputs).', helpGroup: 'TARGET' }),
+  region: Flags.string({ description: 'AWS region of --stack (else AWS_REGION).', helpGroup: 'TARGET' }),
   token: Flags.string({ description: 'Bearer token for an `ees dev --token` server (or EES_TOKEN).', helpGroup: 'TARGET' }),
   color: Flags.boolean({ description: 'Colour at a terminal (NO_COLOR=1 turns it off too).', allowNo: true, default: true, helpGroup: 'GLOBAL' }),
 };
@@ -41,16 +42,25 @@ export abstract class ClientCommand extends EesCommand {
   private client: EesClient | undefined;
   protected target: Target | undefined;
 
-  protected async connect(flags: { endpoint?: string; profile?: string; token?: string }): Promise<EesClient> {
+  protected async connect(flags: { endpoint?: string; profile?: string; token?: string; stack?: string; region?: string }): Promise<EesClient> {
     this.target = await resolveTarget({
       endpointFlag: flags.endpoint,
       profileFlag: flags.profile,
       tokenFlag: flags.token,
+      stackFlag: flags.stack,
+      regionFlag: flags.region,
+      stackProfile: async (stackName, region) => (await import('../client/stack-target.js')).profileFromStack(stackName, region),
       env: process.env,
       configDir: this.config.configDir,
     });
     if (this.target.auth === 'iam') {
-      throw new EesError('INVALID_USAGE', `The target ${this.target.endpoint} needs AWS IAM (SigV4) signing, which this build of ees does not have yet.`);
+      // Loaded only for IAM targets: the signer and the AWS credential chain are slow to import.
+      const { createSigner } = await import('../client/sigv4.js');
+      this.client = new EesClient({
+        endpoint: this.target.endpoint,
+        sign: createSigner({ region: this.target.region || process.env['AWS_REGION'] || 'us-east-1' }),
+      });
+      return this.client;
     }
     this.client = new EesClient({ endpoint: this.target.endpoint, ...(this.target.token === undefined ? {} : { token: this.target.token }) });
     return this.client;

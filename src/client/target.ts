@@ -18,7 +18,7 @@ export interface Profile {
 export interface Target {
   readonly endpoint: string;
   /** Where the endpoint came from, in the order of precedence. */
-  readonly source: 'flag' | 'env' | 'profile' | 'default';
+  readonly source: 'flag' | 'env' | 'stack' | 'profile' | 'default';
   readonly profile?: string;
   readonly auth: 'none' | 'iam' | 'token';
   readonly region?: string;
@@ -29,6 +29,10 @@ export interface TargetInputs {
   readonly endpointFlag?: string;
   readonly profileFlag?: string;
   readonly tokenFlag?: string;
+  /** --stack NAME: the outputs of a deployed stack, read with `stackProfile`. */
+  readonly stackFlag?: string;
+  readonly regionFlag?: string;
+  readonly stackProfile?: (stackName: string, region: string) => Promise<Profile>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly configDir: string;
 }
@@ -63,9 +67,20 @@ export async function readProfiles(configDir: string): Promise<Record<string, Pr
   }
 }
 
+function fromProfile(profile: Profile, source: 'stack' | 'profile', name: string, token: string | undefined): Target {
+  return {
+    endpoint: checkedEndpoint(profile.endpoint, `${source} ${name}`),
+    source,
+    ...(source === 'profile' ? { profile: name } : {}),
+    auth: token !== undefined ? 'token' : (profile.auth ?? 'none'),
+    ...((token ?? profile.token) === undefined ? {} : { token: token ?? profile.token }),
+    ...(profile.region === undefined ? {} : { region: profile.region }),
+  };
+}
+
 /**
- * Which event store a client command talks to: --endpoint, then EES_ENDPOINT, then --profile or
- * EES_PROFILE, then the local default.
+ * Which event store a client command talks to: --endpoint, then EES_ENDPOINT, then --stack (a
+ * deployed stack's outputs), then --profile or EES_PROFILE, then the local default.
  */
 export async function resolveTarget(inputs: TargetInputs): Promise<Target> {
   const token = inputs.tokenFlag ?? inputs.env['EES_TOKEN'];
@@ -76,6 +91,12 @@ export async function resolveTarget(inputs: TargetInputs): Promise<Target> {
   const fromEnv = inputs.env['EES_ENDPOINT'];
   if (fromEnv !== undefined && fromEnv !== '') {
     return { endpoint: checkedEndpoint(fromEnv, 'EES_ENDPOINT'), source: 'env', auth: 'none', ...tokenAuth };
+  }
+  if (inputs.stackFlag !== undefined) {
+    const region = inputs.regionFlag ?? (inputs.env['AWS_REGION'] || inputs.env['AWS_DEFAULT_REGION'] || undefined);
+    if (region === undefined) throw new EesError('INVALID_USAGE', `--stack ${inputs.stackFlag} needs a region: pass --region or set AWS_REGION.`);
+    if (inputs.stackProfile === undefined) throw new EesError('INVALID_USAGE', '--stack is not available here.');
+    return fromProfile(await inputs.stackProfile(inputs.stackFlag, region), 'stack', inputs.stackFlag, token);
   }
   const profileName = inputs.profileFlag ?? (inputs.env['EES_PROFILE'] || undefined);
   if (profileName !== undefined) {
@@ -88,14 +109,7 @@ export async function resolveTarget(inputs: TargetInputs): Promise<Target> {
         `There is no profile "${profileName}" in ${join(inputs.configDir, PROFILES_FILE)}${known.length > 0 ? ` (known: ${known.join(', ')})` : ''}. \`ees deploy\` saves one.`,
       );
     }
-    return {
-      endpoint: checkedEndpoint(profile.endpoint, `profile ${profileName}`),
-      source: 'profile',
-      profile: profileName,
-      auth: token !== undefined ? 'token' : (profile.auth ?? 'none'),
-      token: token ?? profile.token,
-      ...(profile.region === undefined ? {} : { region: profile.region }),
-    };
+    return fromProfile(profile, 'profile', profileName, token);
   }
   return { endpoint: DEFAULT_ENDPOINT, source: 'default', auth: 'none', ...tokenAuth };
 }

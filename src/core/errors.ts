@@ -23,6 +23,11 @@ export const ERROR_TABLE = {
   UNAUTHORIZED: { status: 401, exitCode: 6 },
   FORBIDDEN: { status: 403, exitCode: 6 },
   INTERNAL_ERROR: { status: 500, exitCode: 1 },
+  // Refused by the HTTP layer before the API saw the request.
+  MALFORMED_REQUEST: { status: 400, exitCode: 1 },
+  REQUEST_TIMEOUT: { status: 408, exitCode: 5 },
+  EXPECTATION_FAILED: { status: 417, exitCode: 1 },
+  REQUEST_HEADERS_TOO_LARGE: { status: 431, exitCode: 2 },
   // Client-side only: never sent by the server.
   INVALID_USAGE: { status: 400, exitCode: 2 },
   ENDPOINT_UNREACHABLE: { status: 503, exitCode: 5 },

@@ -155,7 +155,7 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
     }
   }
 
-  return async (request) => {
+  return async (request: ApiRequest): Promise<ApiResponse> => {
     try {
       return await dispatch(request);
     } catch (error) {

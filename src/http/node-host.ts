@@ -1,5 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EesError, httpStatusOf } from '../core/errors.js';
+import { PACKAGE_VERSION } from '../version.js';
+import { renderError } from './render.js';
 import type { ApiHandler, ApiRequest } from './types.js';
 
 export interface NodeHostOptions {
@@ -108,6 +111,30 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
       // The handler answers every fault itself; this is only reached if the socket broke.
       response.destroy(error instanceof Error ? error : undefined);
     });
+  });
+  // Requests Node refuses before the handler runs still get a JSON error body and the Server header.
+  const serverHeader = `ees/${PACKAGE_VERSION}`;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const [code, message] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? (['REQUEST_HEADERS_TOO_LARGE', 'The request line or headers are larger than 16 KB.'] as const)
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? (['REQUEST_TIMEOUT', 'The request was not received in time.'] as const)
+          : (['MALFORMED_REQUEST', 'The request is not valid HTTP/1.1.'] as const);
+    const body = renderError(new EesError(code, message));
+    socket.end(
+      `HTTP/1.1 ${httpStatusOf(code)} ${STATUS_CODES[httpStatusOf(code)]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nServer: ${serverHeader}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  server.on('checkExpectation', (_request, response) => {
+    const body = renderError(new EesError('EXPECTATION_FAILED', 'Only "Expect: 100-continue" is supported.'));
+    response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), server: serverHeader, connection: 'close' });
+    response.end(body);
   });
   server.headersTimeout = timeouts.headersMs;
   server.requestTimeout = timeouts.requestMs;

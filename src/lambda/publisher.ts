@@ -1,0 +1,307 @@
+import { createHash } from 'node:crypto';
+import { PublishBatchCommand, SNSClient, type MessageAttributeValue, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
+import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { splitJsonArray } from '../core/json-array.js';
+import { PAGE_SIZE } from '../engines/dynamodb/schema.js';
+
+/**
+ * The `publisher` Lambda, on the events table's stream (NEW_IMAGE, ReportBatchItemFailures): pushes
+ * every new changeset to the changesets FIFO topic and each of its events to the events FIFO topic
+ * (API.md, "Push subscriptions").
+ *
+ * Only INSERT records are published: the indexer's MODIFY (adding `page`/`page_item`) and any
+ * REMOVE are not new changesets. At insert the checkpoint is not assigned yet, so a changeset
+ * message carries `checkpoint` only in the rare case the image already has it.
+ *
+ * Order and delivery: records are published in batch order, each topic in order, so a stream's
+ * messages (one message group per stream) keep the stream's order. A publish that fails reports the
+ * FIRST record it concerns in `batchItemFailures`, and nothing after that record is published on the
+ * topic that failed (nor on the events topic, which is published after the changesets topic): Lambda
+ * retries from that record. What was already published is sent again on the retry and dropped by
+ * SNS FIFO deduplication (same deduplication id within its five-minute window). One known gap: in a
+ * PublishBatch call where one entry fails and later entries of the same call succeed, those later
+ * entries are delivered before the retried one; subscribers that need strict order check that
+ * `changeset_id` (or `event_id`) follows the last one they saw and read any gap from the API.
+ */
+
+/** SNS: at most 10 entries per PublishBatch call. */
+export const SNS_BATCH_ENTRIES = 10;
+/**
+ * SNS: a message (body plus attributes) and the whole of one PublishBatch call are each capped at
+ * the topic's MaximumMessageSize, 256 KiB by default.
+ */
+export const SNS_MESSAGE_MAX_BYTES = 262_144;
+
+/** MessageGroupId and MessageDeduplicationId: 1 to 128 characters of ASCII `!` to `~`. */
+const SNS_ID_MAX_LENGTH = 128;
+const SNS_ID_CHARACTERS = /^[\x21-\x7e]+$/;
+/** What an SNS String attribute value may hold (XML characters, no lone surrogates). */
+const ATTRIBUTE_CHARACTERS = /^[\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]+$/u;
+
+export interface PublisherOptions {
+  readonly sns: SNSClient;
+  readonly changesetsTopicArn: string;
+  readonly eventsTopicArn: string;
+  /** The topics' MaximumMessageSize (and PublishBatch total); 256 KiB unless the stack raises it. */
+  readonly maxMessageBytes?: number;
+  /** Where failures and skipped records are reported (CloudWatch Logs through console.error). */
+  readonly logError?: (message: string, details?: Record<string, unknown>) => void;
+}
+
+export type Publisher = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
+
+/** A new changeset, as the events table's stream shows it. */
+interface Insert {
+  readonly sequenceNumber: string;
+  readonly streamId: string;
+  readonly changesetId: number;
+  readonly firstEventId: number;
+  /** The compact JSON text as stored, spliced into the messages unchanged. */
+  readonly eventTexts: readonly string[];
+  readonly eventTypes: readonly (string | undefined)[];
+  readonly eventsText: string;
+  readonly metadataText: string;
+  readonly checkpoint: number | null;
+}
+
+/** A message to publish, and the position (in the batch's inserts) of the record it comes from. */
+interface Message {
+  readonly insert: number;
+  readonly entry: Omit<PublishBatchRequestEntry, 'Id'>;
+  readonly bytes: number;
+}
+
+const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/**
+ * The message group of a stream: the stream id itself when SNS accepts it as a group id, else the
+ * sha256 hex of it. Stream ids may be up to 512 UTF-8 bytes of almost any character, group ids at
+ * most 128 printable ASCII characters. The hash is stable, so all of a stream's messages share
+ * one group; should a literal stream id ever equal another stream's hash, the two streams would
+ * only share a group (ordered together), which loses nothing.
+ */
+export function messageGroupIdOf(streamId: string): string {
+  return streamId.length <= SNS_ID_MAX_LENGTH && SNS_ID_CHARACTERS.test(streamId) ? streamId : sha256Hex(streamId);
+}
+
+/**
+ * A deduplication id for a changeset (and event): `stream:changeset[:event]` when that is a valid
+ * SNS id, else the sha256 hex of the parts. A readable id always holds a `:` and a hash never does,
+ * and the trailing numbers are parsed from the right, so two different messages never share an id.
+ * (Stream ids hold no control characters, so `\u0000` separates the hashed parts unambiguously.)
+ */
+export function deduplicationIdOf(streamId: string, changesetId: number, eventId?: number): string {
+  const parts = eventId === undefined ? [changesetId] : [changesetId, eventId];
+  const readable = [streamId, ...parts].join(':');
+  if (readable.length <= SNS_ID_MAX_LENGTH && SNS_ID_CHARACTERS.test(readable)) return readable;
+  return sha256Hex([eventId === undefined ? 'changeset' : 'event', streamId, ...parts].join('\u0000'));
+}
+
+function sizeOf(body: string, attributes: Record<string, MessageAttributeValue>): number {
+  let bytes = Buffer.byteLength(body, 'utf8');
+  for (const [name, value] of Object.entries(attributes)) {
+    bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value.DataType ?? '', 'utf8') + Buffer.byteLength(value.StringValue ?? '', 'utf8');
+  }
+  return bytes;
+}
+
+const stringAttribute = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
+
+/** The event's `type`, when its data is an object with a string type SNS can carry as an attribute. */
+function eventTypeOf(data: unknown): string | undefined {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
+  const type = (data as { type?: unknown }).type;
+  return typeof type === 'string' && ATTRIBUTE_CHARACTERS.test(type) ? type : undefined;
+}
+
+const readN = (image: Record<string, AttributeValue>, name: string): number | undefined => {
+  const value = image[name]?.N;
+  return value === undefined ? undefined : Number(value);
+};
+
+/** Why an INSERT record cannot be published, or its changeset. */
+function insertOf(record: DynamoDBRecord): Insert | string {
+  const image = record.dynamodb?.NewImage;
+  const sequenceNumber = record.dynamodb?.SequenceNumber;
+  if (image === undefined || sequenceNumber === undefined) {
+    // Without the new image nothing can ever be published: a stack misconfiguration, not a bad record.
+    throw new Error('The publisher needs the events table stream with NEW_IMAGE records (and their SequenceNumber).');
+  }
+  const streamId = image['stream_id']?.S;
+  const changesetId = readN(image, 'changeset_id');
+  const firstEventId = readN(image, 'first_event_id');
+  const eventsText = image['events']?.S;
+  const metadataText = image['metadata']?.S;
+  if (streamId === undefined || changesetId === undefined || firstEventId === undefined || eventsText === undefined || metadataText === undefined) {
+    return 'not a changeset item (stream_id, changeset_id, first_event_id, events or metadata missing)';
+  }
+  let events: unknown;
+  let metadata: unknown;
+  try {
+    events = JSON.parse(eventsText);
+    metadata = JSON.parse(metadataText);
+  } catch {
+    return 'events or metadata is not valid JSON';
+  }
+  if (!Array.isArray(events) || metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
+    return 'events is not an array or metadata not an object';
+  }
+  const eventTexts = splitJsonArray(eventsText);
+  if (eventTexts.length !== events.length) return 'events is not compact JSON';
+  const page = readN(image, 'page');
+  const pageItem = readN(image, 'page_item');
+  return {
+    sequenceNumber,
+    streamId,
+    changesetId,
+    firstEventId,
+    eventTexts,
+    eventTypes: events.map(eventTypeOf),
+    eventsText,
+    metadataText,
+    checkpoint: page === undefined || pageItem === undefined ? null : page * PAGE_SIZE + pageItem,
+  };
+}
+
+/**
+ * Publishes a DynamoDB stream batch's new changesets to the two FIFO topics, and tells Lambda the
+ * first record to retry from, if any (ReportBatchItemFailures).
+ */
+export function createPublisher(options: PublisherOptions): Publisher {
+  const maxBytes = options.maxMessageBytes ?? SNS_MESSAGE_MAX_BYTES;
+  const logError = options.logError ?? ((message, details) => console.error(message, JSON.stringify(details ?? {})));
+
+  /** The first candidate body that fits, with its attributes. The last candidate always fits. */
+  function message(insert: number, streamId: string, deduplicationId: string, candidates: readonly [string, Record<string, MessageAttributeValue>][]): Message {
+    let chosen = candidates.at(-1)!;
+    for (const candidate of candidates) {
+      if (sizeOf(...candidate) <= maxBytes) {
+        chosen = candidate;
+        break;
+      }
+    }
+    const [body, attributes] = chosen;
+    return {
+      insert,
+      bytes: sizeOf(body, attributes),
+      entry: { Message: body, MessageGroupId: messageGroupIdOf(streamId), MessageDeduplicationId: deduplicationId, MessageAttributes: attributes },
+    };
+  }
+
+  /**
+   * One message per changeset. One too large for SNS (a changeset may take up to 400 KB) is sent
+   * without its events, marked `"events_truncated": true`, and if its metadata alone is still too
+   * large, without that too (`"metadata_truncated": true`): subscribers then read the changeset
+   * from the API (GET /streams/{stream_id}/changesets?from=N&to=N). It is never dropped, so the
+   * message flow stays gap-free.
+   */
+  function changesetMessage(insert: Insert, position: number): Message {
+    const head =
+      `{"stream_id":${JSON.stringify(insert.streamId)},"changeset_id":${insert.changesetId}` +
+      (insert.checkpoint === null ? '' : `,"checkpoint":${insert.checkpoint}`);
+    const attributes = { stream_id: stringAttribute(insert.streamId) };
+    return message(position, insert.streamId, deduplicationIdOf(insert.streamId, insert.changesetId), [
+      [`${head},"events":${insert.eventsText},"metadata":${insert.metadataText}}`, attributes],
+      [`${head},"metadata":${insert.metadataText},"events_truncated":true}`, attributes],
+      [`${head},"events_truncated":true,"metadata_truncated":true}`, attributes],
+    ]);
+  }
+
+  /**
+   * One message per event. An event too large for SNS is sent without its data, marked
+   * `"data_truncated": true` (read it from GET /streams/{stream_id}/events?from=N&to=N); its `type`
+   * attribute stays so that filters still see it, unless the type itself is what is too large.
+   */
+  function eventMessages(insert: Insert, position: number): Message[] {
+    return insert.eventTexts.map((data, index) => {
+      const eventId = insert.firstEventId + index;
+      const head = `{"stream_id":${JSON.stringify(insert.streamId)},"changeset_id":${insert.changesetId},"event_id":${eventId}`;
+      const type = insert.eventTypes[index];
+      const streamOnly = { stream_id: stringAttribute(insert.streamId) };
+      const attributes = type === undefined ? streamOnly : { ...streamOnly, type: stringAttribute(type) };
+      return message(position, insert.streamId, deduplicationIdOf(insert.streamId, insert.changesetId, eventId), [
+        [`${head},"data":${data}}`, attributes],
+        [`${head},"data_truncated":true}`, attributes],
+        [`${head},"data_truncated":true}`, streamOnly],
+      ]);
+    });
+  }
+
+  /** Consecutive messages, at most 10 and at most maxBytes in all per call. */
+  function* batches(messages: readonly Message[]): Generator<Message[]> {
+    let batch: Message[] = [];
+    let bytes = 0;
+    for (const next of messages) {
+      if (batch.length === SNS_BATCH_ENTRIES || (batch.length > 0 && bytes + next.bytes > maxBytes)) {
+        yield batch;
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(next);
+      bytes += next.bytes;
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  /** Publishes in order; stops at the first failed call. Returns the first insert not published. */
+  async function publishAll(topicArn: string, messages: readonly Message[]): Promise<number | undefined> {
+    for (const batch of batches(messages)) {
+      let failed: Message[];
+      try {
+        const result = await options.sns.send(
+          new PublishBatchCommand({ TopicArn: topicArn, PublishBatchRequestEntries: batch.map((m, index) => ({ Id: `m${index}`, ...m.entry })) }),
+        );
+        // Only what SNS lists as successful counts as published: anything else is retried.
+        const published = new Set((result.Successful ?? []).map((entry) => entry.Id));
+        failed = batch.filter((_, index) => !published.has(`m${index}`));
+        if (failed.length > 0) {
+          logError('SNS refused some messages', { topicArn, failed: (result.Failed ?? []).map(({ Id, Code, Message, SenderFault }) => ({ Id, Code, Message, SenderFault })) });
+        }
+      } catch (error) {
+        logError('SNS PublishBatch failed', { topicArn, error: String(error) });
+        failed = batch;
+      }
+      if (failed.length > 0) return Math.min(...failed.map((m) => m.insert));
+    }
+    return undefined;
+  }
+
+  return async (event) => {
+    const inserts: Insert[] = [];
+    for (const record of event.Records) {
+      if (record.eventName !== 'INSERT') continue;
+      const insert = insertOf(record);
+      if (typeof insert === 'string') {
+        // Retrying cannot fix the item: say so and go on rather than block the shard.
+        logError(`Skipped record ${record.dynamodb?.SequenceNumber ?? record.eventID}: ${insert}`);
+        continue;
+      }
+      inserts.push(insert);
+    }
+    if (inserts.length === 0) return { batchItemFailures: [] };
+
+    const changesetsStop = (await publishAll(options.changesetsTopicArn, inserts.map(changesetMessage))) ?? inserts.length;
+    const eventsStop = (await publishAll(options.eventsTopicArn, inserts.slice(0, changesetsStop).flatMap(eventMessages))) ?? inserts.length;
+    const firstFailed = inserts[Math.min(changesetsStop, eventsStop)];
+    return { batchItemFailures: firstFailed === undefined ? [] : [{ itemIdentifier: firstFailed.sequenceNumber }] };
+  };
+}
+
+/** The publisher's settings, set by the stack. */
+export function publisherEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): { changesetsTopicArn: string; eventsTopicArn: string } {
+  const changesetsTopicArn = env['EES_CHANGESETS_TOPIC_ARN'];
+  const eventsTopicArn = env['EES_EVENTS_TOPIC_ARN'];
+  if (!changesetsTopicArn || !eventsTopicArn) throw new Error('EES_CHANGESETS_TOPIC_ARN and EES_EVENTS_TOPIC_ARN must be set.');
+  return { changesetsTopicArn, eventsTopicArn };
+}
+
+/** One client and one publisher per container, created on first use. */
+let publish: Publisher | undefined;
+
+export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+  publish ??= createPublisher({
+    sns: new SNSClient({ ...(process.env['EES_SNS_ENDPOINT'] === undefined ? {} : { endpoint: process.env['EES_SNS_ENDPOINT'] }) }),
+    ...publisherEnvironment(),
+  });
+  return publish(event);
+}

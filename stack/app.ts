@@ -1,0 +1,24 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { EventStore } from './event-store.js';
+
+export interface AppOptions {
+  readonly stackName: string;
+  readonly public?: boolean;
+  /** Where the prebuilt Lambda bundles are (dist/lambda). */
+  readonly lambdaCodeDirectory: string;
+  /** Where the cloud assembly is written; the caller removes it. */
+  readonly outdir: string;
+  /** CloudFormation's own template validation (about 3 s per synth). */
+  readonly validateTemplate?: boolean;
+}
+
+/** The CDK app of `ees synth` and `ees deploy`: one environment-agnostic stack. */
+export function buildApp(options: AppOptions): { app: App; stack: Stack } {
+  const app = new App({ outdir: options.outdir, builtinCloudFormationValidation: options.validateTemplate ?? false });
+  const stack = new Stack(app, options.stackName, {
+    stackName: options.stackName,
+    description: `Elastic Event Store${options.public === true ? ' (public API)' : ''}`,
+  });
+  new EventStore(stack, 'EventStore', { lambdaCodeDirectory: options.lambdaCodeDirectory, ...(options.public === undefined ? {} : { public: options.public }) });
+  return { app, stack };
+}

@@ -1,0 +1,132 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTableInput, EVENTS_TABLE, META_TABLE } from '../../src/engines/dynamodb/schema.js';
+import { buildApp } from '../../stack/app.js';
+import { lambdaCodeDirectory } from '../../stack/bundle.js';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+
+describe('the AWS stack (synthesized for real)', () => {
+  const outdirs: string[] = [];
+  let template: Template;
+  let publicTemplate: Template;
+
+  const synth = (options: { public?: boolean; validateTemplate?: boolean } = {}): Template => {
+    const outdir = mkdtempSync(join(tmpdir(), 'ees-synth-'));
+    outdirs.push(outdir);
+    const { stack } = buildApp({ stackName: 'ees-test', lambdaCodeDirectory: lambdaCodeDirectory(), outdir, ...options });
+    return Template.fromStack(stack);
+  };
+
+  beforeAll(() => {
+    template = synth();
+    publicTemplate = synth({ public: true });
+  });
+  afterAll(() => {
+    for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
+  });
+
+  const resourcesOf = (type: string, from = template): Resources => from.findResources(type) as Resources;
+
+  it('builds both tables from the shared schema definition, so dev and the stack cannot drift', () => {
+    const tables = Object.values(resourcesOf('AWS::DynamoDB::Table'));
+    expect(tables).toHaveLength(2);
+    for (const definition of [EVENTS_TABLE, META_TABLE]) {
+      const expected = createTableInput(definition, 'x');
+      const table = tables.find((candidate) => JSON.stringify(candidate.Properties['KeySchema']) === JSON.stringify(expected.KeySchema))!;
+      expect(table, definition.partitionKey.name).toBeDefined();
+      expect(new Set(table.Properties['AttributeDefinitions'] as unknown[])).toEqual(new Set(expected.AttributeDefinitions));
+      const sortByName = (indexes: unknown) => [...((indexes as { IndexName: string }[] | undefined) ?? [])].sort((a, b) => a.IndexName.localeCompare(b.IndexName));
+      expect(sortByName(table.Properties['LocalSecondaryIndexes'])).toEqual(sortByName(expected.LocalSecondaryIndexes));
+      expect(sortByName(table.Properties['GlobalSecondaryIndexes'])).toEqual(sortByName(expected.GlobalSecondaryIndexes));
+      expect(table.Properties['BillingMode']).toBe('PAY_PER_REQUEST');
+      expect(table.Properties['PointInTimeRecoverySpecification']).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.UpdateReplacePolicy).toBe('Retain');
+    }
+    template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
+  });
+
+  it('runs four functions on nodejs22.x and arm64', () => {
+    const functions = Object.values(resourcesOf('AWS::Lambda::Function'));
+    const ours = functions.filter((fn) => String(fn.Properties['Description'] ?? '').startsWith('ees:'));
+    expect(ours).toHaveLength(4);
+    for (const fn of ours) {
+      expect(fn.Properties['Runtime']).toBe('nodejs22.x');
+      expect(fn.Properties['Architectures']).toEqual(['arm64']);
+      expect(fn.Properties['Handler']).toBe('index.handler');
+    }
+  });
+
+  it('feeds the indexer and the publisher from the table stream, with bisect, bounded retries and a dead-letter queue each', () => {
+    const mappings = Object.values(resourcesOf('AWS::Lambda::EventSourceMapping'));
+    expect(mappings).toHaveLength(2);
+    const queues = Object.keys(resourcesOf('AWS::SQS::Queue'));
+    expect(queues).toHaveLength(2);
+    const destinations = new Set<string>();
+    for (const mapping of mappings) {
+      expect(mapping.Properties).toMatchObject({ BisectBatchOnFunctionError: true, MaximumRetryAttempts: 20, StartingPosition: 'TRIM_HORIZON' });
+      const arn = (mapping.Properties['DestinationConfig'] as { OnFailure: { Destination: { 'Fn::GetAtt': [string, string] } } }).OnFailure.Destination['Fn::GetAtt'];
+      destinations.add(arn[0]);
+    }
+    expect([...destinations].sort()).toEqual([...queues].sort());
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 1000 });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'], ParallelizationFactor: 1 });
+  });
+
+  it('projects the statistics every minute', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+  });
+
+  it('protects every API method with IAM by default, and opens them only with --public', () => {
+    const methods = Object.values(resourcesOf('AWS::ApiGateway::Method'));
+    expect(methods.length).toBeGreaterThanOrEqual(13);
+    for (const method of methods) expect(method.Properties['AuthorizationType']).toBe('AWS_IAM');
+    for (const method of Object.values(resourcesOf('AWS::ApiGateway::Method', publicTemplate))) expect(method.Properties['AuthorizationType']).toBe('NONE');
+    const paths = Object.values(resourcesOf('AWS::ApiGateway::Resource')).map((resource) => resource.Properties['PathPart']);
+    expect(paths.sort()).toEqual(['changesets', 'changesets', 'events', 'streams', 'version', '{proxy+}', '{stream_id}'].sort());
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 })]),
+    });
+  });
+
+  it('publishes to two encrypted SNS FIFO topics named after the stack', () => {
+    const topics = Object.values(resourcesOf('AWS::SNS::Topic'));
+    expect(topics.map((topic) => topic.Properties['TopicName']).sort()).toEqual(['ees-test-changesets.fifo', 'ees-test-events.fifo']);
+    for (const topic of topics) {
+      expect(topic.Properties['FifoTopic']).toBe(true);
+      expect(topic.Properties['KmsMasterKeyId']).toBeDefined();
+    }
+  });
+
+  it('grants no wildcard actions', () => {
+    const statements = Object.values(resourcesOf('AWS::IAM::Policy')).flatMap(
+      (policy) => (policy.Properties['PolicyDocument'] as { Statement: { Action: string | string[] }[] }).Statement,
+    );
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      for (const action of [statement.Action].flat()) expect(action, action).not.toContain('*');
+    }
+  });
+
+  it('alarms on dead letters and on the indexer falling behind', () => {
+    const alarms = Object.values(resourcesOf('AWS::CloudWatch::Alarm'));
+    expect(alarms.map((alarm) => alarm.Properties['MetricName']).sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'IteratorAge']);
+  });
+
+  it('outputs the endpoint, the topics, the tables and the auth mode', () => {
+    const outputs = template.findOutputs('*');
+    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'Auth', 'ChangesetsTopicArn', 'EventsTableName', 'EventsTopicArn', 'MetaTableName']);
+    expect(outputs['Auth']!['Value']).toBe('iam');
+    expect(publicTemplate.findOutputs('Auth')['Auth']!['Value']).toBe('none');
+  });
+
+  it('passes CloudFormation template validation', () => {
+    expect(() => synth({ validateTemplate: true })).not.toThrow();
+  });
+});

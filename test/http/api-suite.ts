@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, rawRequest } from '../support/http.js';
+import { apiClient, rawRequest, type TestSigner } from '../support/http.js';
 
 export interface RunningApi {
   readonly url: string;
   readonly close: () => Promise<void>;
+  /** Signs requests to an IAM-protected deployment. */
+  readonly sign?: TestSigner;
+}
+
+export interface ContractOptions {
+  /** A deployed stack: API Gateway answers raw-socket and malformed requests itself. */
+  readonly remote?: boolean;
 }
 
 const INVALID_STREAM_ID = {
@@ -16,7 +23,7 @@ const INVALID_STREAM_ID = {
  * The HTTP contract of API.md, through real HTTP against a running server. Every engine's server
  * runs this one function. Stream ids are unique per run, so a shared store is fine.
  */
-export function httpContract(name: string, start: () => Promise<RunningApi>): void {
+export function httpContract(name: string, start: () => Promise<RunningApi>, options: ContractOptions = {}): void {
   describe(`HTTP contract: ${name}`, () => {
     let running: RunningApi;
     let api: ReturnType<typeof apiClient>;
@@ -27,7 +34,7 @@ export function httpContract(name: string, start: () => Promise<RunningApi>): vo
 
     beforeAll(async () => {
       running = await start();
-      api = apiClient(running.url);
+      api = apiClient(running.url, running.sign);
     });
     afterAll(async () => {
       await running?.close();
@@ -165,7 +172,7 @@ export function httpContract(name: string, start: () => Promise<RunningApi>): vo
         expect((await api.get(`${path(id)}/changesets`)).json.changesets).toEqual([{ changeset_id: 1, events: [1], metadata: {} }]);
       });
 
-      it('answers 413 for a changeset over 400,000 bytes, and for a body over 1 MB before reading it', async () => {
+      it.skipIf(options.remote === true)('answers 413 for a changeset over 400,000 bytes, and for a body over 1 MB before reading it', async () => {
         const id = stream('large');
         const tooLarge = await api.post(path(id), { events: ['x'.repeat(400_001)] });
         expect(tooLarge.status).toBe(413);

@@ -8,14 +8,17 @@ export interface HttpResult {
   readonly json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
+/** Adds headers to a request before it is sent (SigV4 for a deployed stack). */
+export type TestSigner = (request: { method: string; url: URL; headers: Record<string, string>; body: string }) => Promise<Record<string, string>>;
+
 /** A tiny client over fetch for tests; the body is sent as given (string) or as JSON. */
-export function apiClient(baseUrl: string) {
+export function apiClient(baseUrl: string, sign?: TestSigner) {
   async function call(method: string, path: string, body?: unknown): Promise<HttpResult> {
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    });
+    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const url = new URL(`${baseUrl}${path}`);
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (sign !== undefined) Object.assign(headers, await sign({ method, url, headers: { ...headers, host: url.host }, body: payload ?? '' }));
+    const response = await fetch(url, { method, body: payload, headers });
     const text = await response.text();
     let json: unknown;
     try {

@@ -1,0 +1,70 @@
+import type { APIGatewayProxyEvent, DynamoDBStreamEvent } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tableNames } from '../../src/engines/dynamodb/schema.js';
+import { ensureTables, localDynamoDbClient } from '../../src/engines/dynamodb/tables.js';
+import { dynamodbEndpoint, uniquePrefix } from './support.js';
+
+/** A REST API (v1) proxy event, as API Gateway sends it to the `api` function. */
+function proxyEvent(method: string, resource: string, options: { streamId?: string; query?: Record<string, string>; body?: unknown } = {}): APIGatewayProxyEvent {
+  const path = options.streamId === undefined ? resource : resource.replace('{stream_id}', options.streamId);
+  return {
+    httpMethod: method,
+    resource,
+    path,
+    pathParameters: options.streamId === undefined ? null : { stream_id: options.streamId },
+    queryStringParameters: options.query ?? null,
+    multiValueQueryStringParameters: options.query === undefined ? null : Object.fromEntries(Object.entries(options.query).map(([key, value]) => [key, [value]])),
+    headers: { 'Content-Type': 'application/json' },
+    multiValueHeaders: {},
+    body: options.body === undefined ? null : JSON.stringify(options.body),
+    isBase64Encoded: false,
+    stageVariables: null,
+    requestContext: {} as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+describe('the Lambda entry points, in-process against DynamoDB Local', () => {
+  beforeAll(async () => {
+    const tables = tableNames(uniquePrefix('lambda'));
+    const client = localDynamoDbClient(dynamodbEndpoint());
+    await ensureTables(client, tables);
+    client.destroy();
+    // What the stack sets on each function; the endpoint points the SDK at DynamoDB Local.
+    process.env['EES_EVENTS_TABLE'] = tables.events;
+    process.env['EES_META_TABLE'] = tables.meta;
+    process.env['EES_DYNAMODB_ENDPOINT'] = dynamodbEndpoint();
+  });
+
+  it('serves the API, indexes the stream batch, and projects the statistics', async () => {
+    const { handler: api } = await import('../../src/lambda/api.js');
+    const { handler: indexer } = await import('../../src/lambda/indexer.js');
+    const { handler: projector } = await import('../../src/lambda/projector.js');
+
+    const streamId = 'order 17/ü'.replace('/', '-');
+    const committed = await api(proxyEvent('POST', '/streams/{stream_id}', { streamId, body: { events: [{ type: 'placed' }, { type: 'paid' }] } }));
+    expect(committed.statusCode).toBe(200);
+    expect(JSON.parse(committed.body)).toEqual({ stream_id: streamId, changeset_id: 1 });
+    expect(committed.headers?.['server']).toMatch(/^ees\//);
+
+    const conflict = await api(proxyEvent('POST', '/streams/{stream_id}', { streamId, query: { expected_last_changeset: '0' }, body: { events: [1] } }));
+    expect(conflict.statusCode).toBe(409);
+
+    const read = await api(proxyEvent('GET', '/streams/{stream_id}/events', { streamId, query: { from: '2' } }));
+    expect(JSON.parse(read.body)).toEqual({ stream_id: streamId, events: [{ id: 2, data: { type: 'paid' } }] });
+
+    // The stream record the table emits for the commit, in Lambda's batch shape.
+    const batch: DynamoDBStreamEvent = {
+      Records: [{ eventName: 'INSERT', eventSource: 'aws:dynamodb', dynamodb: { Keys: { stream_id: { S: streamId }, changeset_id: { N: '1' } }, SequenceNumber: '1' } }],
+    };
+    await indexer(batch);
+    const global = await api(proxyEvent('GET', '/changesets', { query: { checkpoint: '0' } }));
+    expect(JSON.parse(global.body)).toMatchObject({ changesets: [{ stream_id: streamId, changeset_id: 1, checkpoint: 0 }], next_checkpoint: 1 });
+
+    await projector();
+    const statistics = await api(proxyEvent('GET', '/streams'));
+    expect(JSON.parse(statistics.body)).toEqual({ total_streams: 1, total_changesets: 1, total_events: 2, max_stream_length: 1, statistics_version: 1 });
+
+    const unknown = await api(proxyEvent('GET', '/{proxy+}'.replace('{proxy+}', 'nothing-here')));
+    expect(unknown.statusCode).toBe(404);
+  });
+});

@@ -10,6 +10,8 @@ import type { NewChangeset } from '../src/core/types.js';
 import { SqliteEngine } from '../src/engines/sqlite/engine.js';
 import { createApiHandler } from '../src/http/handler.js';
 import { measureDynamoDb } from './dynamodb.js';
+import { measureHttp } from './http.js';
+import { measureLambdaBundles } from './lambda.js';
 
 const smoke = process.argv.includes('--smoke');
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
@@ -22,6 +24,7 @@ interface Row {
   readonly baseline?: number;
   /** For counts where fewer is better, the ratio reads baseline / value. */
   readonly lowerIsBetter?: boolean;
+  readonly decimals?: number;
 }
 const rows: Row[] = [];
 
@@ -86,6 +89,7 @@ async function globalReadEventsPerSecond(): Promise<number> {
 async function main(): Promise<void> {
   for (const [writers, size] of [
     [1, 1],
+    [1, 100],
     [32, 1],
     [32, 100],
   ] as const) {
@@ -94,6 +98,20 @@ async function main(): Promise<void> {
     rows.push({ scenario: `durable appends/s, ${writers} writer(s), ${size}-event changesets: group commit vs one transaction per commit`, value: grouped, unit: 'commits/s', baseline: single });
   }
   rows.push({ scenario: 'global read through the API handler (JSON responses included), in-process', value: await globalReadEventsPerSecond(), unit: 'events/s' });
+
+  const http = await measureHttp(smoke);
+  rows.push({
+    scenario: `durable appends/s over HTTP, 32 keep-alive connections: ees dev vs a bare node:http server parsing the same body (errors: ${http.eesErrors} vs ${http.bareErrors})`,
+    value: http.eesPerSecond,
+    unit: 'requests/s',
+    baseline: http.barePerSecond,
+  });
+  rows.push({ scenario: `follow latency through ees dev: commit → visible to a long-polling follower, p50 (${http.followSamples} samples)`, value: http.followP50Ms, unit: 'ms', decimals: 2 });
+  rows.push({ scenario: `follow latency through ees dev: commit → visible to a long-polling follower, p99 (${http.followSamples} samples)`, value: http.followP99Ms, unit: 'ms', decimals: 2 });
+
+  for (const bundle of await measureLambdaBundles()) {
+    rows.push({ scenario: `Lambda bundle ${bundle.name}: size (minified, CommonJS) and module load time in a fresh node process`, value: bundle.loadMs, unit: `ms to load, ${Math.round(bundle.bytes / 1024)} KiB`, decimals: 1 });
+  }
 
   if (process.argv.includes('--no-dynamodb')) {
     console.error('DynamoDB figures skipped (--no-dynamodb).');
@@ -111,7 +129,8 @@ async function main(): Promise<void> {
   for (const row of rows) {
     const baseline = row.baseline === undefined ? '' : `${Math.round(row.baseline).toLocaleString('en-US')} ${row.unit}`;
     const ratio = row.baseline === undefined ? '' : row.lowerIsBetter ? `${(row.baseline / row.value).toFixed(0)}× fewer` : `${(row.value / row.baseline).toFixed(1)}×`;
-    console.log(`| ${row.scenario} | ${Math.round(row.value).toLocaleString('en-US')} ${row.unit} | ${baseline} | ${ratio} |`);
+    const value = row.decimals === undefined ? Math.round(row.value).toLocaleString('en-US') : row.value.toFixed(row.decimals);
+    console.log(`| ${row.scenario} | ${value} ${row.unit} | ${baseline} | ${ratio} |`);
   }
 }
 

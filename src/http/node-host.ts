@@ -75,17 +75,26 @@ function hasBody(request: IncomingMessage): boolean {
 
 /** Serves an API handler over node:http. */
 export async function startNodeHost(handler: ApiHandler, options: NodeHostOptions): Promise<RunningHost> {
-  const shutdown = new AbortController();
+  // In-flight requests' abort controllers: shutdown ends their long polls.
+  const inFlight = new Set<AbortController>();
   let closing = false;
 
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const requestEnded = new AbortController();
-    const onShutdown = (): void => requestEnded.abort();
-    shutdown.signal.addEventListener('abort', onShutdown, { once: true });
-    response.once('close', () => {
-      requestEnded.abort();
-      shutdown.signal.removeEventListener('abort', onShutdown);
-    });
+    // Created only when the handler asks (long polls): most requests never need one.
+    let requestEnded: AbortController | undefined;
+    const signalOf = (): AbortSignal => {
+      if (requestEnded === undefined) {
+        const controller = new AbortController();
+        requestEnded = controller;
+        if (closing || response.closed) controller.abort();
+        inFlight.add(controller);
+        response.once('close', () => {
+          controller.abort();
+          inFlight.delete(controller);
+        });
+      }
+      return requestEnded.signal;
+    };
 
     const target = request.url ?? '/';
     const queryAt = target.indexOf('?');
@@ -96,7 +105,9 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
       query: queryAt === -1 ? '' : target.slice(queryAt + 1),
       headers: request.headers as Record<string, string | undefined>,
       readBody: readBodyOf(request, bodyState),
-      signal: requestEnded.signal,
+      get signal() {
+        return signalOf();
+      },
     });
     const headers: Record<string, string | number> = { ...apiResponse.headers, 'content-length': Buffer.byteLength(apiResponse.body) };
     // A body left unread (refused, or too large) is not drained: the connection is closed instead.
@@ -164,7 +175,7 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
           clearTimeout(forceClose);
           resolve();
         });
-        shutdown.abort();
+        for (const controller of inFlight) controller.abort();
         server.closeIdleConnections();
       }),
   };

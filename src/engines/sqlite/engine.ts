@@ -106,15 +106,15 @@ export class SqliteEngine implements EventStoreEngine {
     };
     this.nextCheckpoint = this.statements.nextCheckpoint.get()!.next;
 
-    const commitOne = db.transaction((changeset: NewChangeset, committedAt: string): CommitOutcome => this.commitInTransaction(changeset, committedAt));
-    // One IMMEDIATE transaction per batch; each commit inside runs in a savepoint of its own, so a
-    // failing commit rolls back alone and the others still land.
+    // One IMMEDIATE transaction per batch. A commit writes one row with one statement, and SQLite
+    // undoes a failed statement by itself, so a failing commit fails alone without a savepoint and
+    // the others still land.
     this.commitTransaction = db.transaction((batch: readonly PendingCommit[]) => {
       this.nextCheckpoint = this.statements.nextCheckpoint.get()!.next;
       const committedAt = new Date().toISOString();
       return batch.map(({ changeset }) => {
         try {
-          return commitOne(changeset, committedAt);
+          return this.commitInTransaction(changeset, committedAt);
         } catch (error) {
           return error instanceof Error ? error : new Error(String(error));
         }

@@ -197,20 +197,18 @@ export class EventStore extends Construct {
     }
     root.addProxy({ anyMethod: true });
 
-    new cloudwatch.Alarm(this, 'IndexerDeadLettersAlarm', {
-      alarmDescription: 'Changesets the indexer gave up on: the global order has a gap until they are redriven.',
-      metric: this.deadLetterQueues.indexer.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    });
-    new cloudwatch.Alarm(this, 'PublisherDeadLettersAlarm', {
-      alarmDescription: 'Changesets that were not published to SNS.',
-      metric: this.deadLetterQueues.publisher.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    });
+    for (const [name, queue, what] of [
+      ['Indexer', this.deadLetterQueues.indexer, 'Changesets the indexer gave up on: the global order has a gap until they are redriven.'],
+      ['Publisher', this.deadLetterQueues.publisher, 'Changesets that were not published to SNS.'],
+    ] as const) {
+      new cloudwatch.Alarm(this, `${name}DeadLettersAlarm`, {
+        alarmDescription: what,
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      });
+    }
     new cloudwatch.Alarm(this, 'IndexerIteratorAgeAlarm', {
       alarmDescription: 'The indexer is falling behind the events table stream.',
       metric: this.functions.indexer.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) }),

@@ -1,5 +1,6 @@
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { EesError, isErrorCode } from '../core/errors.js';
+import type { Statistics } from '../core/types.js';
 import { redactEndpoint } from './target.js';
 
 export interface ClientOptions {
@@ -44,13 +45,7 @@ export interface GlobalPage {
   readonly next_checkpoint: number;
 }
 
-export interface Statistics {
-  readonly total_streams: number;
-  readonly total_changesets: number;
-  readonly total_events: number;
-  readonly max_stream_length: number;
-  readonly statistics_version: number;
-}
+export type { Statistics };
 
 export interface CommitResult {
   readonly stream_id: string;

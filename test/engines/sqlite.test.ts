@@ -1,18 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteEngine } from '../../src/engines/sqlite/engine.js';
 import { engineConformance } from '../conformance/engine-suite.js';
+import { sqliteHarness } from '../support/sqlite.js';
 
-engineConformance('sqlite', async () => {
-  const directory = mkdtempSync(join(tmpdir(), 'ees-sqlite-'));
-  const engine = new SqliteEngine({ path: join(directory, 'ees.sqlite') });
-  return {
-    engine,
-    settle: async () => {},
-    dispose: async () => {
-      await engine.close();
-      rmSync(directory, { recursive: true, force: true });
-    },
-  };
-});
+engineConformance('sqlite', sqliteHarness);

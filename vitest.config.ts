@@ -22,7 +22,7 @@ export default defineConfig({
   test: {
     projects: [
       {
-        test: { ...shared, name: 'unit', include: ['test/**/*.test.{ts,tsx}'], exclude: ['test/dynamodb/**', 'test/aws/**'] },
+        test: { ...shared, name: 'unit', include: ['test/**/*.test.{ts,tsx}'], exclude: ['test/dynamodb/**', 'test/aws/**', 'test/slow/**'] },
       },
       {
         // One DynamoDB Local for the whole run, started by the global setup; tables are unique per file.

@@ -65,7 +65,10 @@ describe('ees stats', () => {
   it('shows a live panel in a terminal that updates as changesets are committed, and quits on q', async () => {
     // `script` gives the command a pseudo-terminal of 80×24.
     const command = `stty cols 80 rows 24; exec ${process.execPath} ${BIN} stats --watch --interval 300ms --endpoint ${store.url}`;
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '' } });
+    // A person's terminal: Ink draws only the last frame when it believes it runs in CI.
+    const env = { ...process.env };
+    for (const name of ['CI', 'CONTINUOUS_INTEGRATION', 'BUILD_NUMBER', 'RUN_ID', 'NO_COLOR', 'FORCE_COLOR']) delete env[name];
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let screen = '';
     child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -16,7 +16,8 @@ the whole store as JSON Lines. With --follow it then waits for new changesets wi
 interrupted; with no start point it prints only new changesets.
 
 --checkpoint-file F resumes from the checkpoint in F (when F exists) and rewrites F atomically after
-every printed batch, so a cron job can build a projection incrementally, with no duplicate and no gap.
+every printed batch, so a cron job can build a projection incrementally, run after run. Across a
+crash it is at-least-once: the last batch may be printed again (each line carries its checkpoint).
 
 Each JSON line is a changeset {"stream_id", "changeset_id", "events", "metadata", "checkpoint"},
 or with --events one event {"stream_id", "changeset_id", "event_id", "checkpoint", "data"}.

@@ -136,7 +136,10 @@ export class EventStore extends Construct {
         batchSize: 1000,
         maxBatchingWindow: Duration.seconds(1),
         bisectBatchOnError: true,
-        retryAttempts: 20,
+        // A changeset the indexer gives up on never gets a checkpoint (unless a later commit to its
+        // stream pulls it in as a predecessor), so it keeps trying for the stream's whole 24 hours:
+        // stalling the global order beats losing a changeset from it. The queue gets what expired.
+        retryAttempts: 10_000,
         onFailure: new SqsDlq(this.deadLetterQueues.indexer),
       }),
     );
@@ -198,7 +201,7 @@ export class EventStore extends Construct {
     root.addProxy({ anyMethod: true });
 
     for (const [name, queue, what] of [
-      ['Indexer', this.deadLetterQueues.indexer, 'Changesets the indexer gave up on: the global order has a gap until they are redriven.'],
+      ['Indexer', this.deadLetterQueues.indexer, 'Changesets the indexer gave up on after 24 hours of retries: they are missing from the global order until they are indexed by hand (or a later commit to their stream pulls them in).'],
       ['Publisher', this.deadLetterQueues.publisher, 'Changesets that were not published to SNS.'],
     ] as const) {
       new cloudwatch.Alarm(this, `${name}DeadLettersAlarm`, {

@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { EesError } from '../core/errors.js';
 import { parseCheckpointFile } from '../client/follow.js';
 
@@ -14,9 +14,18 @@ export async function loadCheckpoint(path: string): Promise<number | undefined> 
   return parseCheckpointFile(text, path);
 }
 
-/** Replaces the file atomically: a crash leaves the old checkpoint or the new one, never half. */
+/**
+ * Replaces the file atomically and durably: written, flushed to disk, then renamed, so a crash or a
+ * power loss leaves the old checkpoint or the new one, never an empty or half-written file.
+ */
 export async function saveCheckpoint(path: string, checkpoint: number): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${checkpoint}\n`);
+  const file = await open(temporary, 'w');
+  try {
+    await file.writeFile(`${checkpoint}\n`);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
   await rename(temporary, path);
 }

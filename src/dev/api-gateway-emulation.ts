@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { EesError } from '../core/errors.js';
 import type { ApiHandler } from '../http/types.js';
 import { renderError } from '../http/render.js';
+import { PACKAGE_VERSION } from '../version.js';
 
 /** API Gateway refuses payloads over 10 MB itself, before any Lambda runs. */
 const API_GATEWAY_PAYLOAD_LIMIT = 10 * 1024 * 1024;
@@ -15,7 +16,11 @@ export function emulateApiGateway(lambda: (event: APIGatewayProxyEvent) => Promi
     const body = await request.readBody(API_GATEWAY_PAYLOAD_LIMIT);
     if (body === null) {
       const error = new EesError('CHANGESET_TOO_LARGE', 'The request body is larger than API Gateway accepts (10 MB).');
-      return { status: 413, headers: { 'content-type': 'application/json; charset=utf-8', connection: 'close' }, body: renderError(error) };
+      return {
+        status: 413,
+        headers: { 'content-type': 'application/json; charset=utf-8', server: `ees/${PACKAGE_VERSION}`, connection: 'close' },
+        body: renderError(error),
+      };
     }
     const segments = request.path.split('/');
     const isStreamRoute = segments[1] === 'streams' && segments.length >= 3;

@@ -197,6 +197,26 @@ describe('the global indexer on DynamoDB Local', () => {
     faulty.destroy();
   });
 
+  it('splits an assignment too large for the counter item, keeping per-stream order', async () => {
+    // 40 streams with 500-character ids, 15 changesets each: the recorded assignment of all 600
+    // would not fit in one 400 KB item.
+    const streams = Object.fromEntries(Array.from({ length: 40 }, (_, index) => [`${String(index).padStart(3, '0')}${'x'.repeat(497)}`, 15]));
+    const { tables } = await store(streams);
+    const observed = localDynamoDbClient(dynamodbEndpoint());
+    let counterUpdates = 0;
+    injectFaults(observed, {
+      when: (command, input) => {
+        if (command === 'UpdateItemCommand' && input['TableName'] === tables.meta) counterUpdates++;
+        return false;
+      },
+    });
+    const keys = Array.from({ length: 15 }, (_, index) => Object.keys(streams).map((streamId) => k(streamId, index + 1))).flat();
+    expect(await new GlobalIndexer({ client: observed, tables }).handle(streamEvent(keys))).toEqual({ assigned: 600 });
+    expect(counterUpdates).toBe(2);
+    await expectDenseAndOrdered(tables);
+    observed.destroy();
+  });
+
   it('never lets a global read step over a checkpoint that is not visible yet', async () => {
     const { tables, engine } = await store({ g: 3 });
     // Checkpoints 0 and 2 visible, 1 not yet (as eventually consistent index reads can show).

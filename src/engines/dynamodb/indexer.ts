@@ -30,6 +30,20 @@ export interface IndexerOptions {
   readonly maxAttempts?: number;
 }
 
+/** Room for the recorded assignment in the counter item, well under DynamoDB's 400 KB. */
+const PENDING_MAX_BYTES = 300_000;
+
+/** The longest prefix whose recorded assignment takes at most `maxBytes`. */
+function prefixWithin(keys: readonly ChangesetKey[], maxBytes: number): readonly ChangesetKey[] {
+  let bytes = 2;
+  for (let index = 0; index < keys.length; index++) {
+    // ["<stream id>",<changeset id>,<checkpoint>], with room for escapes and separators.
+    bytes += Buffer.byteLength(JSON.stringify(keys[index]!.streamId)) + 40;
+    if (bytes > maxBytes) return keys.slice(0, Math.max(1, index));
+  }
+  return keys;
+}
+
 /** DynamoDB's limit of actions in one transaction. */
 const TRANSACTION_LIMIT = 100;
 
@@ -85,16 +99,23 @@ export class GlobalIndexer {
 
   async index(keys: readonly ChangesetKey[]): Promise<{ assigned: number }> {
     const maxAttempts = this.options.maxAttempts ?? 30;
+    let assigned = 0;
     for (let attempt = 1; ; attempt++) {
       const counter = await this.readCounter();
       await this.repair(counter.pending);
       const unindexed = await this.unindexedInOrder(keys);
-      if (unindexed.length === 0) return { assigned: 0 };
-      const assignments = unindexed.map((key, index) => ({ ...key, checkpoint: counter.next + index }));
+      if (unindexed.length === 0) return { assigned };
+      // The recorded assignment must fit in the counter item (400 KB): a prefix at a time, which
+      // keeps per-stream order since predecessors come first.
+      const fitting = prefixWithin(unindexed, PENDING_MAX_BYTES);
+      const assignments = fitting.map((key, index) => ({ ...key, checkpoint: counter.next + index }));
       if (await this.advanceCounter(counter, assignments)) {
         await this.apply(assignments);
         this.options.onIndexed?.(counter.next + assignments.length);
-        return { assigned: assignments.length };
+        assigned += assignments.length;
+        if (fitting.length === unindexed.length) return { assigned };
+        attempt = 0;
+        continue;
       }
       if (attempt >= maxAttempts) throw new Error(`The global counter stayed contended after ${attempt} attempts.`);
       // Another indexer won the counter: back off a little, with jitter, and look again.

@@ -106,9 +106,10 @@ export class SqliteEngine implements EventStoreEngine {
     };
     this.nextCheckpoint = this.statements.nextCheckpoint.get()!.next;
 
-    // One IMMEDIATE transaction per batch. A commit writes one row with one statement, and SQLite
-    // undoes a failed statement by itself, so a failing commit fails alone without a savepoint and
-    // the others still land.
+    // One IMMEDIATE transaction per batch. A commit writes one row with one statement; a constraint
+    // failure undoes only that statement, so such a commit fails alone and the others still land.
+    // Any other error (disk full, I/O) may have rolled the whole transaction back: it is rethrown, so
+    // the batch fails as a whole and nothing of it is written.
     this.commitTransaction = db.transaction((batch: readonly PendingCommit[]) => {
       this.nextCheckpoint = this.statements.nextCheckpoint.get()!.next;
       const committedAt = new Date().toISOString();
@@ -116,6 +117,8 @@ export class SqliteEngine implements EventStoreEngine {
         try {
           return this.commitInTransaction(changeset, committedAt);
         } catch (error) {
+          const code = (error as { code?: unknown }).code;
+          if (!db.inTransaction || typeof code !== 'string' || !code.startsWith('SQLITE_CONSTRAINT')) throw error;
           return error instanceof Error ? error : new Error(String(error));
         }
       });

@@ -1,0 +1,36 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pageOfGlobalOrder } from '../../src/core/pages.js';
+import { SqliteEngine } from '../../src/engines/sqlite/engine.js';
+import { changeset } from '../conformance/engine-suite.js';
+
+describe('the SQLite engine when the disk is full in the middle of a group commit', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'ees-full-'));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('refuses the whole batch, writes nothing of it, and keeps checkpoints dense', async () => {
+    const path = join(directory, 'ees.sqlite');
+    const engine = new SqliteEngine({ path });
+    expect((await engine.commit(changeset('before', ['x']))).status).toBe('committed');
+    // Cap the file just above its current size: a large changeset no longer fits, small ones do.
+    const pages = new Database(path).pragma('page_count', { simple: true }) as number;
+    (engine as unknown as { db: Database.Database }).db.pragma(`max_page_count = ${pages + 2}`);
+
+    const batch = [changeset('a', ['small']), changeset('b', ['x'.repeat(300_000)]), changeset('c', ['small'])].map((request) => engine.commit(request));
+    const results = await Promise.allSettled(batch);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected', 'rejected']);
+
+    (engine as unknown as { db: Database.Database }).db.pragma('max_page_count = 1073741823');
+    const after = await engine.commit(changeset('after', ['y']));
+    expect(after).toMatchObject({ status: 'committed', checkpoint: 1 });
+    const order = pageOfGlobalOrder(await engine.readGlobal(0, { maxRecords: 100, maxBytes: 5e6 }), 0, 100);
+    expect(order.changesets.map((record) => [record.streamId, record.checkpoint])).toEqual([
+      ['before', 0],
+      ['after', 1],
+    ]);
+    await engine.close();
+  });
+});

@@ -1,8 +1,9 @@
+import { LIMITS } from '../core/limits.js';
 import { applyToStatistics } from '../core/statistics.js';
 import type { Statistics } from '../core/types.js';
 import type { EventStoreEngine } from '../engines/port.js';
 
-const BATCH = { maxRecords: 1_000, maxBytes: 5_000_000 };
+const BATCH = { maxRecords: LIMITS.globalMaxLimit, maxBytes: LIMITS.responseMaxBytes };
 
 /**
  * Brings the statistics up to the head of the global order, batch by batch, from

@@ -28,6 +28,19 @@ function streamEvent(keys: readonly ChangesetKey[]): DynamoDBStreamEvent {
 
 const k = (streamId: string, changesetId: number): ChangesetKey => ({ streamId, changesetId });
 
+/** A real client that counts the indexer's counter updates (UpdateItem on the meta table). */
+function countingCounterUpdates(tables: TableNames): { client: DynamoDBClient; counterUpdates: () => number } {
+  const client = localDynamoDbClient(dynamodbEndpoint());
+  let count = 0;
+  injectFaults(client, {
+    when: (command, input) => {
+      if (command === 'UpdateItemCommand' && input['TableName'] === tables.meta) count++;
+      return false;
+    },
+  });
+  return { client, counterUpdates: () => count };
+}
+
 describe('the global indexer on DynamoDB Local', () => {
   let client: DynamoDBClient;
 
@@ -83,24 +96,17 @@ describe('the global indexer on DynamoDB Local', () => {
 
   it('indexes a batch with one counter update, and a redelivered or duplicated batch never gets a second checkpoint', async () => {
     const { tables } = await store({ a: 2, b: 1 });
-    const observed = localDynamoDbClient(dynamodbEndpoint());
-    let counterUpdates = 0;
-    injectFaults(observed, {
-      when: (command, input) => {
-        if (command === 'UpdateItemCommand' && input['TableName'] === tables.meta) counterUpdates++;
-        return false;
-      },
-    });
+    const { client: observed, counterUpdates } = countingCounterUpdates(tables);
     const indexer = new GlobalIndexer({ client: observed, tables });
     expect(await indexer.handle(streamEvent([k('a', 1), k('b', 1), k('a', 2), k('a', 1)]))).toEqual({ assigned: 3 });
-    expect(counterUpdates).toBe(1);
+    expect(counterUpdates()).toBe(1);
     const first = await expectDenseAndOrdered(tables);
     expect(first.get('b:1')).toBe(1);
     expect(await indexer.handle(streamEvent([k('a', 1), k('b', 1), k('a', 2)]))).toEqual({ assigned: 0 });
     // A new container (no cache) sees the same from the table itself.
     expect(await new GlobalIndexer({ client, tables }).handle(streamEvent([k('a', 2), k('b', 1)]))).toEqual({ assigned: 0 });
     expect(await expectDenseAndOrdered(tables)).toEqual(first);
-    expect(counterUpdates).toBe(1);
+    expect(counterUpdates()).toBe(1);
     observed.destroy();
   });
 
@@ -202,17 +208,10 @@ describe('the global indexer on DynamoDB Local', () => {
     // would not fit in one 400 KB item.
     const streams = Object.fromEntries(Array.from({ length: 40 }, (_, index) => [`${String(index).padStart(3, '0')}${'x'.repeat(497)}`, 15]));
     const { tables } = await store(streams);
-    const observed = localDynamoDbClient(dynamodbEndpoint());
-    let counterUpdates = 0;
-    injectFaults(observed, {
-      when: (command, input) => {
-        if (command === 'UpdateItemCommand' && input['TableName'] === tables.meta) counterUpdates++;
-        return false;
-      },
-    });
+    const { client: observed, counterUpdates } = countingCounterUpdates(tables);
     const keys = Array.from({ length: 15 }, (_, index) => Object.keys(streams).map((streamId) => k(streamId, index + 1))).flat();
     expect(await new GlobalIndexer({ client: observed, tables }).handle(streamEvent(keys))).toEqual({ assigned: 600 });
-    expect(counterUpdates).toBe(2);
+    expect(counterUpdates()).toBe(2);
     await expectDenseAndOrdered(tables);
     observed.destroy();
   });

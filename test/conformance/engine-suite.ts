@@ -203,6 +203,25 @@ export function engineConformance(engineName: string, createHarness: () => Promi
         expect(page.nextFrom).toBeUndefined();
       });
 
+      it('finds the changeset holding each event id in a stream of changesets of varying sizes', async () => {
+        const id = stream('event-lookup');
+        const sizes = [3, 1, 1, 4, 2, 1, 5, 1, 2, 3, 1, 1, 2];
+        let nextEvent = 1;
+        await commitAll(
+          id,
+          sizes.map((size) => Array.from({ length: size }, () => nextEvent++)),
+        );
+        const holder = (event: number): number => {
+          let last = 0;
+          return sizes.findIndex((size) => (last += size) >= event) + 1;
+        };
+        for (let event = 1; event < nextEvent; event++) {
+          const read = await engine.readStream(id, 'event', { from: event, to: event }, HUGE);
+          expect(read.records.map((r) => r.changesetId), `event ${event}`).toEqual([holder(event)]);
+        }
+        expect((await engine.readStream(id, 'event', { from: nextEvent, to: Number.POSITIVE_INFINITY }, HUGE)).records).toEqual([]);
+      });
+
       it('pages changesets by count, and following next_from returns each exactly once', async () => {
         const id = stream('paging');
         await commitAll(id, Array.from({ length: 25 }, (_, index) => [index]));

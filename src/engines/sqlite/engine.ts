@@ -1,5 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { judgeExpectation } from '../../core/expectations.js';
 import type { ReadBudget } from '../../core/pages.js';
@@ -12,13 +13,22 @@ import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 export interface SqliteEngineOptions {
   /** A file path, or ':memory:'. */
   readonly path: string;
-  /** FULL (the default) makes every acknowledged commit survive a power loss. */
+  /**
+   * FULL (the default): a commit is acknowledged once it is on disk and survives a power loss.
+   * NORMAL: once the operating system has it; it survives a crash of the process, not of the machine.
+   */
   readonly synchronous?: 'FULL' | 'NORMAL';
   /**
-   * Commits that arrive while a transaction is being written share the next one (group commit).
-   * Off, every commit gets a transaction of its own: the baseline for benchmarks.
+   * Commits that arrive while the log is being flushed share the next transaction and the next
+   * flush (group commit). Off, every commit gets a transaction and an fsync of its own, inside
+   * SQLite: the baseline for benchmarks.
    */
   readonly groupCommit?: boolean;
+  /**
+   * Flushes the write-ahead log file to disk. fs.fdatasync; a test may pass a failing or slow one
+   * to stand in for a disk that cannot be made to fail here.
+   */
+  readonly flushFile?: (fd: number) => Promise<void>;
 }
 
 interface ChangesetRow {
@@ -57,15 +67,41 @@ function boundOf(value: number): number {
   return Number.isFinite(value) ? value : OPEN_END;
 }
 
+const fdatasyncAsync = promisify(fdatasync);
+
+/**
+ * The embedded engine.
+ *
+ * Durability (group commit): SQLite runs with synchronous=NORMAL, so a COMMIT only writes the
+ * write-ahead log, and the engine itself flushes the log file with fdatasync on libuv's thread
+ * pool. Meanwhile the event loop keeps taking requests, and the commits that arrive are queued;
+ * when the flush completes, its commits are acknowledged and the queue is committed in one
+ * transaction and flushed in turn. The log is append-only and replayed in order after a crash, so a
+ * flush makes every transaction written before it durable. SQLite still syncs the log itself
+ * before checkpoints and when it starts reusing the log file.
+ *
+ * Reads see only what is durable: changesets at or above `durableBefore` are already in the table
+ * (a later commit to the same stream is judged against them) but are hidden from readers and
+ * followers until their flush completes, so nobody reads a changeset that a power loss could take
+ * back.
+ */
 export class SqliteEngine implements EventStoreEngine {
   private readonly db: Database.Database;
   private readonly groupCommit: boolean;
   private readonly waiters = new CheckpointWaiters();
   private queue: PendingCommit[] = [];
-  private flushScheduled = false;
+  private transactionScheduled = false;
   private closed = false;
   /** The checkpoint the next commit gets; read inside each write transaction. */
   private nextCheckpoint: number;
+  /** Changesets below this checkpoint are on disk and readable. */
+  private durableBefore: number;
+  /** The log file, flushed by the engine when it acknowledges commits (group commit, FULL). */
+  private readonly logFile: { readonly fd: number; readonly flush: (fd: number) => Promise<void> } | undefined;
+  /** The flush in progress; commits queue behind it. */
+  private flushing: Promise<void> | undefined;
+  /** Set when a flush failed: what is on disk is unknown, so no commit is taken until a restart. */
+  private failure: Error | undefined;
 
   private readonly statements;
   private readonly commitTransaction: (batch: readonly PendingCommit[]) => (CommitOutcome | Error)[];
@@ -74,27 +110,42 @@ export class SqliteEngine implements EventStoreEngine {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
     this.groupCommit = options.groupCommit ?? true;
+    const synchronous = options.synchronous ?? 'FULL';
+    const engineFlushes = this.groupCommit && synchronous === 'FULL' && options.path !== ':memory:';
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.db.pragma(`synchronous = ${engineFlushes ? 'NORMAL' : synchronous}`);
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    if (engineFlushes) {
+      // The log exists from the migration's write on, and stays the same file while this
+      // connection is open (SQLite removes it only when the last connection closes).
+      const fd = openSync(`${options.path}-wal`, 'r');
+      // A process that crashed before flushing may have left commits only in the page cache.
+      fdatasyncSync(fd);
+      this.logFile = { fd, flush: options.flushFile ?? fdatasyncAsync };
+    }
 
     const db = this.db;
     this.statements = {
       head: db.prepare<[string], { changeset_id: number; last_event_id: number }>(
         'SELECT changeset_id, last_event_id FROM changesets WHERE stream_id = ? ORDER BY changeset_id DESC LIMIT 1',
       ),
+      durableHead: db.prepare<[string, number], { changeset_id: number; last_event_id: number }>(
+        'SELECT changeset_id, last_event_id FROM changesets WHERE stream_id = ? AND checkpoint < ? ORDER BY changeset_id DESC LIMIT 1',
+      ),
+      lastEventOf: db
+        .prepare<[string, number], number>('SELECT last_event_id FROM changesets WHERE stream_id = ? AND changeset_id = ?')
+        .pluck(),
       nextCheckpoint: db.prepare<[], { next: number }>('SELECT COALESCE(MAX(checkpoint) + 1, 0) AS next FROM changesets'),
       insert: db.prepare(
         `INSERT INTO changesets (${COLUMNS}, committed_at) VALUES (@checkpoint, @streamId, @changesetId, @firstEventId, @lastEventId, @events, @metadata, @committedAt)`,
       ),
-      byChangeset: db.prepare<[string, number, number], ChangesetRow>(
-        `SELECT ${COLUMNS} FROM changesets WHERE stream_id = ? AND changeset_id BETWEEN ? AND ? ORDER BY changeset_id`,
+      byChangeset: db.prepare<[string, number, number, number], ChangesetRow>(
+        `SELECT ${COLUMNS} FROM changesets WHERE stream_id = ? AND changeset_id BETWEEN ? AND ? AND checkpoint < ? ORDER BY changeset_id`,
       ),
-      byEvent: db.prepare<[string, number], ChangesetRow>(
-        `SELECT ${COLUMNS} FROM changesets WHERE stream_id = ? AND last_event_id >= ? ORDER BY last_event_id`,
+      global: db.prepare<[number, number, number], ChangesetRow>(
+        `SELECT ${COLUMNS} FROM changesets WHERE checkpoint >= ? AND checkpoint < ? ORDER BY checkpoint LIMIT ?`,
       ),
-      global: db.prepare<[number, number], ChangesetRow>(`SELECT ${COLUMNS} FROM changesets WHERE checkpoint >= ? ORDER BY checkpoint LIMIT ?`),
       statistics: db.prepare<[], Statistics>(
         'SELECT total_streams, total_changesets, total_events, max_stream_length, statistics_version FROM statistics WHERE id = 1',
       ),
@@ -105,6 +156,7 @@ export class SqliteEngine implements EventStoreEngine {
       ),
     };
     this.nextCheckpoint = this.statements.nextCheckpoint.get()!.next;
+    this.durableBefore = this.nextCheckpoint;
 
     // One IMMEDIATE transaction per batch. A commit writes one row with one statement; a constraint
     // failure undoes only that statement, so such a commit fails alone and the others still land.
@@ -139,6 +191,11 @@ export class SqliteEngine implements EventStoreEngine {
     return row === undefined ? EMPTY_HEAD : { lastChangesetId: row.changeset_id, lastEventId: row.last_event_id };
   }
 
+  private durableHeadOf(streamId: string): StreamHead {
+    const row = this.statements.durableHead.get(streamId, this.durableBefore);
+    return row === undefined ? EMPTY_HEAD : { lastChangesetId: row.changeset_id, lastEventId: row.last_event_id };
+  }
+
   private commitInTransaction(changeset: NewChangeset, committedAt: string): CommitOutcome {
     const head = this.headOf(changeset.streamId);
     const verdict = judgeExpectation(changeset.expectation, head);
@@ -162,20 +219,30 @@ export class SqliteEngine implements EventStoreEngine {
 
   commit(changeset: NewChangeset): Promise<CommitOutcome> {
     if (this.closed) return Promise.reject(new Error('The event store is closed.'));
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.queue.push({ changeset, resolve, reject });
-      if (!this.groupCommit) {
-        this.flush();
-      } else if (!this.flushScheduled) {
-        // Commits that arrive before the next turn of the event loop share one transaction.
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      if (this.groupCommit) this.scheduleTransaction();
+      else this.writeQueued();
     });
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
+  /**
+   * Commits that arrive before the next turn of the event loop, or while the log is being flushed,
+   * share one transaction. Nothing is written while a flush runs: writing to a file that is being
+   * flushed makes the flush wait for the new pages too (several times slower here).
+   */
+  private scheduleTransaction(): void {
+    if (this.transactionScheduled || this.flushing !== undefined || this.queue.length === 0) return;
+    this.transactionScheduled = true;
+    setImmediate(() => {
+      this.transactionScheduled = false;
+      if (this.flushing === undefined) this.writeQueued();
+    });
+  }
+
+  /** Writes the queued commits in one transaction, then has them flushed and acknowledged. */
+  private writeQueued(): void {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
@@ -188,20 +255,44 @@ export class SqliteEngine implements EventStoreEngine {
       for (const pending of batch) pending.reject(error);
       return;
     }
+    const writtenBefore = this.nextCheckpoint;
+    if (this.logFile === undefined) {
+      this.acknowledge(batch, outcomes, writtenBefore);
+      return;
+    }
+    // Every outcome waits for the flush, conflicts too: a conflict may have been judged against a
+    // changeset that is not on disk yet.
+    this.flushing = this.logFile.flush(this.logFile.fd).then(
+      () => {
+        this.flushing = undefined;
+        this.acknowledge(batch, outcomes, writtenBefore);
+        this.scheduleTransaction();
+      },
+      (error: unknown) => {
+        this.flushing = undefined;
+        this.failure = new Error(`The event store could not flush its log to disk, so it takes no more commits until it is restarted: ${String(error)}`, {
+          cause: error,
+        });
+        for (const pending of [...batch, ...this.queue]) pending.reject(this.failure);
+        this.queue = [];
+      },
+    );
+  }
+
+  private acknowledge(batch: readonly PendingCommit[], outcomes: readonly (CommitOutcome | Error)[], durableBefore: number): void {
+    this.durableBefore = durableBefore;
     batch.forEach((pending, index) => {
       const outcome = outcomes[index]!;
       if (outcome instanceof Error) pending.reject(outcome);
       else pending.resolve(outcome);
     });
-    this.waiters.notify(this.nextCheckpoint);
+    this.waiters.notify(durableBefore);
   }
 
   async readStream(streamId: string, by: 'changeset' | 'event', range: IdRange, budget: ReadBudget): Promise<StreamRead> {
-    const head = this.headOf(streamId);
-    const rows =
-      by === 'changeset'
-        ? this.statements.byChangeset.iterate(streamId, range.from, boundOf(range.to))
-        : this.statements.byEvent.iterate(streamId, range.from);
+    const head = this.durableHeadOf(streamId);
+    const from = by === 'changeset' ? range.from : this.firstChangesetWithEventFrom(streamId, range.from, head);
+    const rows = this.statements.byChangeset.iterate(streamId, from, by === 'changeset' ? boundOf(range.to) : OPEN_END, this.durableBefore);
     const records: StoredChangeset[] = [];
     let chars = 0;
     let exhausted = true;
@@ -217,10 +308,27 @@ export class SqliteEngine implements EventStoreEngine {
     return { head, records, exhausted };
   }
 
+  /**
+   * The first changeset whose last event id is at least `eventId`, by binary search: within a
+   * stream, changeset ids are dense and last event ids rise with them. Each changeset holds at
+   * least one event, so it is at most changeset `eventId`. Past the head when there is none.
+   */
+  private firstChangesetWithEventFrom(streamId: string, eventId: number, head: StreamHead): number {
+    let low = 1;
+    let high = Math.min(head.lastChangesetId, Math.max(1, eventId));
+    if (head.lastEventId < eventId) return head.lastChangesetId + 1;
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      if (this.statements.lastEventOf.get(streamId, middle)! >= eventId) high = middle;
+      else low = middle + 1;
+    }
+    return low;
+  }
+
   async readGlobal(checkpoint: number, budget: ReadBudget): Promise<readonly StoredChangeset[]> {
     const records: StoredChangeset[] = [];
     let chars = 0;
-    for (const row of this.statements.global.iterate(checkpoint, budget.maxRecords)) {
+    for (const row of this.statements.global.iterate(checkpoint, this.durableBefore, budget.maxRecords)) {
       records.push(toStored(row));
       chars += row.events.length + row.metadata.length;
       if (chars >= budget.maxBytes) break;
@@ -229,7 +337,7 @@ export class SqliteEngine implements EventStoreEngine {
   }
 
   waitForCheckpoint(checkpoint: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (this.closed || checkpoint < this.nextCheckpoint) return Promise.resolve();
+    if (this.closed || checkpoint < this.durableBefore) return Promise.resolve();
     return this.waiters.wait(checkpoint, timeoutMs, signal);
   }
 
@@ -243,9 +351,14 @@ export class SqliteEngine implements EventStoreEngine {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
     this.closed = true;
+    // Finish what was accepted: the flush in progress, then whatever queued behind it.
+    while (this.flushing !== undefined || this.queue.length > 0) {
+      if (this.flushing !== undefined) await this.flushing;
+      else this.writeQueued();
+    }
     this.waiters.releaseAll();
+    if (this.logFile !== undefined) closeSync(this.logFile.fd);
     this.db.close();
   }
 }

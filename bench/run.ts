@@ -86,8 +86,12 @@ async function globalReadEventsPerSecond(): Promise<number> {
   });
 }
 
+/** `--only=http` (or appends, reads, lambda, dynamodb) runs one part. */
+const only = process.argv.find((argument) => argument.startsWith('--only='))?.slice('--only='.length);
+const runs = (part: string): boolean => only === undefined || only === part;
+
 async function main(): Promise<void> {
-  for (const [writers, size] of [
+  for (const [writers, size] of !runs('appends') ? [] : [
     [1, 1],
     [1, 100],
     [32, 1],
@@ -97,23 +101,27 @@ async function main(): Promise<void> {
     const grouped = await appendsPerSecond(true, writers, size);
     rows.push({ scenario: `durable appends/s, ${writers} writer(s), ${size}-event changesets: group commit vs one transaction per commit`, value: grouped, unit: 'commits/s', baseline: single });
   }
-  rows.push({ scenario: 'global read through the API handler (JSON responses included), in-process', value: await globalReadEventsPerSecond(), unit: 'events/s' });
+  if (runs('reads')) rows.push({ scenario: 'global read through the API handler (JSON responses included), in-process', value: await globalReadEventsPerSecond(), unit: 'events/s' });
 
-  const http = await measureHttp(smoke);
-  rows.push({
-    scenario: `durable appends/s over HTTP, 32 keep-alive connections: ees dev vs a bare node:http server parsing the same body (errors: ${http.eesErrors} vs ${http.bareErrors})`,
+  const http = runs('http') ? await measureHttp(smoke) : undefined;
+  if (http !== undefined) rows.push({
+    scenario: `durable appends/s over HTTP, 32 keep-alive connections: ees dev vs a bare node:http server parsing the same body (median of ${http.rounds} alternating rounds; errors: ${http.eesErrors} vs ${http.bareErrors})`,
     value: http.eesPerSecond,
     unit: 'requests/s',
     baseline: http.barePerSecond,
   });
-  rows.push({ scenario: `follow latency through ees dev: commit → visible to a long-polling follower, p50 (${http.followSamples} samples)`, value: http.followP50Ms, unit: 'ms', decimals: 2 });
-  rows.push({ scenario: `follow latency through ees dev: commit → visible to a long-polling follower, p99 (${http.followSamples} samples)`, value: http.followP99Ms, unit: 'ms', decimals: 2 });
+  if (http !== undefined) {
+    rows.push({ scenario: `follow latency through ees dev: commit → visible to a long-polling follower, p50 (${http.followSamples} samples)`, value: http.followP50Ms, unit: 'ms', decimals: 2 });
+    rows.push({ scenario: `follow latency through ees dev: commit → visible to a long-polling follower, p99 (${http.followSamples} samples)`, value: http.followP99Ms, unit: 'ms', decimals: 2 });
+  }
 
-  for (const bundle of await measureLambdaBundles()) {
+  for (const bundle of runs('lambda') ? await measureLambdaBundles() : []) {
     rows.push({ scenario: `Lambda bundle ${bundle.name}: size (minified, CommonJS) and module load time in a fresh node process`, value: bundle.loadMs, unit: `ms to load, ${Math.round(bundle.bytes / 1024)} KiB`, decimals: 1 });
   }
 
-  if (process.argv.includes('--no-dynamodb')) {
+  if (!runs('dynamodb')) {
+    // Another part was asked for.
+  } else if (process.argv.includes('--no-dynamodb')) {
     console.error('DynamoDB figures skipped (--no-dynamodb).');
   } else {
     const dynamodb = await measureDynamoDb(smoke);
@@ -128,7 +136,7 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|');
   for (const row of rows) {
     const baseline = row.baseline === undefined ? '' : `${Math.round(row.baseline).toLocaleString('en-US')} ${row.unit}`;
-    const ratio = row.baseline === undefined ? '' : row.lowerIsBetter ? `${(row.baseline / row.value).toFixed(0)}× fewer` : `${(row.value / row.baseline).toFixed(1)}×`;
+    const ratio = row.baseline === undefined ? '' : row.lowerIsBetter ? `${(row.baseline / row.value).toFixed(0)}× fewer` : `${(row.value / row.baseline).toFixed(2)}×`;
     const value = row.decimals === undefined ? Math.round(row.value).toLocaleString('en-US') : row.value.toFixed(row.decimals);
     console.log(`| ${row.scenario} | ${value} ${row.unit} | ${baseline} | ${ratio} |`);
   }

@@ -65,11 +65,12 @@ function route(path: string): Route | undefined {
 /** The whole HTTP API as one function from request to response. */
 export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
   const { engine } = options;
-  const baseHeaders = { 'content-type': 'application/json; charset=utf-8', server: `ees/${options.serverVersion}` };
+  const baseHeaders: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', server: `ees/${options.serverVersion}` };
 
-  const respond = (status: number, body: string, extraHeaders: Record<string, string> = {}): ApiResponse => ({
+  // Hosts only read response headers, so the common ones are one shared object.
+  const respond = (status: number, body: string, extraHeaders?: Record<string, string>): ApiResponse => ({
     status,
-    headers: { ...baseHeaders, ...extraHeaders },
+    headers: extraHeaders === undefined ? baseHeaders : { ...baseHeaders, ...extraHeaders },
     body,
   });
   const fail = (error: EesError, extraHeaders?: Record<string, string>): ApiResponse => respond(error.status, renderError(error), extraHeaders);

@@ -34,9 +34,49 @@ export const SERVER_TIMEOUTS = {
   checkIntervalMs: 1_000,
 };
 
-function readBodyOf(request: IncomingMessage, state: { consumed: boolean }): ApiRequest['readBody'] {
-  return (maxBytes) => {
-    state.consumed = true;
+/**
+ * One request as the handler sees it. A class, so every request has the same shape (an object
+ * literal with a getter was a measurable cost on every request). The abort signal is created only
+ * when the handler asks for it (long polls): most requests never need one.
+ */
+class NodeApiRequest implements ApiRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  bodyConsumed = false;
+  private controller: AbortController | undefined;
+
+  constructor(
+    private readonly request: IncomingMessage,
+    private readonly response: ServerResponse,
+    private readonly shutdown: { closing: boolean; readonly inFlight: Set<AbortController> },
+  ) {
+    const target = request.url ?? '/';
+    const queryAt = target.indexOf('?');
+    this.method = request.method ?? 'GET';
+    this.path = queryAt === -1 ? target : target.slice(0, queryAt);
+    this.query = queryAt === -1 ? '' : target.slice(queryAt + 1);
+    this.headers = request.headers as Record<string, string | undefined>;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      const controller = new AbortController();
+      this.controller = controller;
+      if (this.shutdown.closing || this.response.closed) controller.abort();
+      this.shutdown.inFlight.add(controller);
+      this.response.once('close', () => {
+        controller.abort();
+        this.shutdown.inFlight.delete(controller);
+      });
+    }
+    return this.controller.signal;
+  }
+
+  readBody(maxBytes: number): Promise<Uint8Array | null> {
+    this.bodyConsumed = true;
+    const request = this.request;
     const declared = Number(request.headers['content-length'] ?? Number.NaN);
     if (declared > maxBytes) return Promise.resolve(null);
     return new Promise((resolve, reject) => {
@@ -55,7 +95,7 @@ function readBodyOf(request: IncomingMessage, state: { consumed: boolean }): Api
       };
       const onEnd = (): void => {
         cleanup();
-        resolve(Buffer.concat(chunks, size));
+        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
       };
       const onError = (error: Error): void => {
         cleanup();
@@ -66,7 +106,7 @@ function readBodyOf(request: IncomingMessage, state: { consumed: boolean }): Api
       };
       request.on('data', onData).on('end', onEnd).on('error', onError);
     });
-  };
+  }
 }
 
 function hasBody(request: IncomingMessage): boolean {
@@ -76,43 +116,20 @@ function hasBody(request: IncomingMessage): boolean {
 /** Serves an API handler over node:http. */
 export async function startNodeHost(handler: ApiHandler, options: NodeHostOptions): Promise<RunningHost> {
   // In-flight requests' abort controllers: shutdown ends their long polls.
-  const inFlight = new Set<AbortController>();
-  let closing = false;
+  const shutdown = { closing: false, inFlight: new Set<AbortController>() };
 
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    // Created only when the handler asks (long polls): most requests never need one.
-    let requestEnded: AbortController | undefined;
-    const signalOf = (): AbortSignal => {
-      if (requestEnded === undefined) {
-        const controller = new AbortController();
-        requestEnded = controller;
-        if (closing || response.closed) controller.abort();
-        inFlight.add(controller);
-        response.once('close', () => {
-          controller.abort();
-          inFlight.delete(controller);
-        });
-      }
-      return requestEnded.signal;
-    };
-
-    const target = request.url ?? '/';
-    const queryAt = target.indexOf('?');
-    const bodyState = { consumed: false };
-    const apiResponse = await handler({
-      method: request.method ?? 'GET',
-      path: queryAt === -1 ? target : target.slice(0, queryAt),
-      query: queryAt === -1 ? '' : target.slice(queryAt + 1),
-      headers: request.headers as Record<string, string | undefined>,
-      readBody: readBodyOf(request, bodyState),
-      get signal() {
-        return signalOf();
-      },
-    });
-    const headers: Record<string, string | number> = { ...apiResponse.headers, 'content-length': Buffer.byteLength(apiResponse.body) };
+    const apiRequest = new NodeApiRequest(request, response, shutdown);
+    const apiResponse = await handler(apiRequest);
+    // Headers go to node:http as one flat list: no object is copied per response.
+    const headers: (string | number)[] = [];
+    for (const name in apiResponse.headers) if (name !== 'connection') headers.push(name, apiResponse.headers[name]!);
+    headers.push('content-length', Buffer.byteLength(apiResponse.body));
     // A body left unread (refused, or too large) is not drained: the connection is closed instead.
-    if (closing || (hasBody(request) && (!bodyState.consumed || !request.complete))) headers.connection = 'close';
-    response.writeHead(apiResponse.status, headers);
+    const close =
+      apiResponse.headers['connection'] === 'close' || shutdown.closing || ((!apiRequest.bodyConsumed || !request.complete) && hasBody(request));
+    if (close) headers.push('connection', 'close');
+    response.writeHead(apiResponse.status, headers as unknown as string[]);
     response.end(apiResponse.body);
   };
 
@@ -168,14 +185,14 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
     server,
     close: () =>
       new Promise<void>((resolve) => {
-        if (closing) return resolve();
-        closing = true;
+        if (shutdown.closing) return resolve();
+        shutdown.closing = true;
         const forceClose = setTimeout(() => server.closeAllConnections(), timeouts.shutdownGraceMs);
         server.close(() => {
           clearTimeout(forceClose);
           resolve();
         });
-        for (const controller of inFlight) controller.abort();
+        for (const controller of shutdown.inFlight) controller.abort();
         server.closeIdleConnections();
       }),
   };

@@ -69,6 +69,7 @@ function boundOf(value: number): number {
 
 const fdatasyncAsync = promisify(fdatasync);
 
+
 /**
  * The embedded engine.
  *
@@ -91,6 +92,7 @@ export class SqliteEngine implements EventStoreEngine {
   private readonly waiters = new CheckpointWaiters();
   private queue: PendingCommit[] = [];
   private transactionScheduled = false;
+
   private closed = false;
   /** The checkpoint the next commit gets; read inside each write transaction. */
   private nextCheckpoint: number;
@@ -231,6 +233,7 @@ export class SqliteEngine implements EventStoreEngine {
    * Commits that arrive before the next turn of the event loop, or while the log is being flushed,
    * share one transaction. Nothing is written while a flush runs: writing to a file that is being
    * flushed makes the flush wait for the new pages too (several times slower here).
+
    */
   private scheduleTransaction(): void {
     if (this.transactionScheduled || this.flushing !== undefined || this.queue.length === 0) return;

@@ -98,6 +98,21 @@ describe('the SQLite engine acknowledges a commit only after flushing its log', 
     await engine.close();
   });
 
+  it('checkpoints the log every so many commits, lone or grouped, so it does not grow without end', async () => {
+    const engine = new SqliteEngine({ path: join(directory, 'checkpoints.sqlite'), checkpointEveryRows: 20 });
+    const db = (engine as unknown as { db: Database.Database }).db;
+    const framesInLog = (): number => (db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
+    for (let index = 0; index < 100; index++) await engine.commit(changeset('lone', [index], { kind: 'changeset', value: index }));
+    // Each commit writes a few pages; without checkpoints the log would hold hundreds of them.
+    expect(framesInLog()).toBeLessThan(80);
+    for (let round = 0; round < 10; round++) {
+      await Promise.all(Array.from({ length: 10 }, (_, writer) => engine.commit(changeset(`group-${writer}`, [round], { kind: 'changeset', value: round }))));
+    }
+    expect(framesInLog()).toBeLessThan(80);
+    expect((await engine.readGlobal(0, ALL)).length).toBe(200);
+    await engine.close();
+  });
+
   it('acknowledges commits on a path that skips its own flush (synchronous NORMAL) and on the per-commit baseline', async () => {
     for (const options of [{ synchronous: 'NORMAL' as const }, { groupCommit: false }]) {
       const engine = new SqliteEngine({ path: join(directory, `${JSON.stringify(options).replace(/\W/g, '')}.sqlite`), ...options });

@@ -72,17 +72,17 @@ function boundOf(value: number): number {
 
 const fdatasyncAsync = promisify(fdatasync);
 
-
 /**
  * The embedded engine.
  *
  * Durability (group commit): SQLite runs with synchronous=NORMAL, so a COMMIT only writes the
  * write-ahead log, and the engine itself flushes the log file with fdatasync on libuv's thread
- * pool. Meanwhile the event loop keeps taking requests, and the commits that arrive are queued;
- * when the flush completes, its commits are acknowledged and the queue is committed in one
- * transaction and flushed in turn. The log is append-only and replayed in order after a crash, so a
- * flush makes every transaction written before it durable. SQLite still syncs the log itself
- * before checkpoints and when it starts reusing the log file.
+ * pool (a lone commit is flushed in place). Meanwhile the event loop keeps taking requests, and the
+ * commits that arrive are queued; when the flush completes, its commits are acknowledged and the
+ * queue is committed in one transaction and flushed in turn. The log is append-only and replayed in
+ * order after a crash, so a flush makes every transaction written before it durable. The engine
+ * runs the checkpoints itself (see checkpointWhenDue); SQLite syncs the log before each and when it
+ * starts reusing the log file.
  *
  * Reads see only what is durable: changesets at or above `durableBefore` are already in the table
  * (a later commit to the same stream is judged against them) but are hidden from readers and
@@ -243,7 +243,6 @@ export class SqliteEngine implements EventStoreEngine {
    * Commits that arrive before the next turn of the event loop, or while the log is being flushed,
    * share one transaction. Nothing is written while a flush runs: writing to a file that is being
    * flushed makes the flush wait for the new pages too (several times slower here).
-
    */
   private scheduleTransaction(): void {
     if (this.transactionScheduled || this.flushing !== undefined || this.queue.length === 0) return;
@@ -313,7 +312,11 @@ export class SqliteEngine implements EventStoreEngine {
     this.rowsSinceCheckpoint += rows;
     if (this.rowsSinceCheckpoint < this.checkpointEveryRows) return;
     this.rowsSinceCheckpoint = 0;
-    this.db.pragma('wal_checkpoint(PASSIVE)');
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // Nothing is lost: the commits stay in the log, and the next checkpoint tries again.
+    }
   }
 
   /** What reached the disk is unknown: the batch and everything queued fail, and so will all later commits. */

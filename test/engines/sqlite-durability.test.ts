@@ -1,4 +1,4 @@
-import { fdatasync, mkdtempSync, rmSync } from 'node:fs';
+import { fdatasync, fstatSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -99,18 +99,62 @@ describe('the SQLite engine acknowledges a commit only after flushing its log', 
   });
 
   it('checkpoints the log every so many commits, lone or grouped, so it does not grow without end', async () => {
-    const engine = new SqliteEngine({ path: join(directory, 'checkpoints.sqlite'), checkpointEveryRows: 20 });
-    const db = (engine as unknown as { db: Database.Database }).db;
-    const framesInLog = (): number => (db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
-    for (let index = 0; index < 100; index++) await engine.commit(changeset('lone', [index], { kind: 'changeset', value: index }));
-    // Each commit writes a few pages; without checkpoints the log would hold hundreds of them.
-    expect(framesInLog()).toBeLessThan(80);
-    for (let round = 0; round < 10; round++) {
-      await Promise.all(Array.from({ length: 10 }, (_, writer) => engine.commit(changeset(`group-${writer}`, [round], { kind: 'changeset', value: round }))));
+    // Reading the log's size checkpoints it too, so each case gets an engine of its own.
+    const framesInLog = (engine: SqliteEngine): number =>
+      ((engine as unknown as { db: Database.Database }).db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
+    const lone = new SqliteEngine({ path: join(directory, 'checkpoints-lone.sqlite'), checkpointEveryRows: 20 });
+    for (let index = 0; index < 100; index++) await lone.commit(changeset('lone', [index], { kind: 'changeset', value: index }));
+    // Each commit writes a few pages; without checkpoints the log would hold about 200 of them.
+    expect(framesInLog(lone)).toBeLessThan(60);
+    await lone.close();
+
+    const grouped = new SqliteEngine({ path: join(directory, 'checkpoints-grouped.sqlite'), checkpointEveryRows: 20 });
+    for (let round = 0; round < 100; round++) {
+      await Promise.all(Array.from({ length: 10 }, (_, writer) => grouped.commit(changeset(`group-${writer}`, [round], { kind: 'changeset', value: round }))));
     }
-    expect(framesInLog()).toBeLessThan(80);
-    expect((await engine.readGlobal(0, ALL)).length).toBe(200);
+    // Without checkpoints: about 230 frames.
+    expect(framesInLog(grouped)).toBeLessThan(60);
+    expect((await grouped.readGlobal(0, ALL)).length).toBe(1_000);
+    await grouped.close();
+  });
+
+  it('flushes the log of the real database file when opened through a symbolic link', async () => {
+    const real = join(directory, 'real.sqlite');
+    const link = join(directory, 'link.sqlite');
+    new Database(real).close();
+    symlinkSync(real, link);
+    // A stray file where a careless engine would look for the log.
+    writeFileSync(`${link}-wal`, '');
+    const flushedFiles = new Set<number>();
+    const engine = new SqliteEngine({
+      path: link,
+      flushFile: async (fd) => {
+        flushedFiles.add(fstatSync(fd).ino);
+        await realFlush(fd);
+      },
+    });
+    expect(await engine.commit(changeset('s', ['x']))).toMatchObject({ status: 'committed' });
+    expect([...flushedFiles]).toEqual([statSync(`${real}-wal`).ino]);
     await engine.close();
+  });
+
+  it('closes once, however often it is asked, after finishing what was accepted', async () => {
+    const disk = gatedFlush();
+    const engine = new SqliteEngine({ path: join(directory, 'closing.sqlite'), flushFile: disk.flush });
+    const first = engine.commit(changeset('a', ['x']));
+    await until(() => disk.started() === 1);
+    const queued = engine.commit(changeset('b', ['y']));
+    let closed = 0;
+    const closes = [engine.close(), engine.close()].map((closing) => closing.then(() => closed++));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(0);
+    disk.release();
+    await until(() => disk.started() === 2);
+    disk.release();
+    await Promise.all(closes);
+    expect(closed).toBe(2);
+    expect((await first).status).toBe('committed');
+    expect((await queued).status).toBe('committed');
   });
 
   it('acknowledges commits on a path that skips its own flush (synchronous NORMAL) and on the per-commit baseline', async () => {

@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
@@ -99,6 +99,7 @@ export class SqliteEngine implements EventStoreEngine {
   private readonly checkpointEveryRows: number;
 
   private closed = false;
+  private closing: Promise<void> | undefined;
   /** The checkpoint the next commit gets; read inside each write transaction. */
   private nextCheckpoint: number;
   /** Changesets below this checkpoint are on disk and readable. */
@@ -121,20 +122,29 @@ export class SqliteEngine implements EventStoreEngine {
     this.groupCommit = options.groupCommit ?? true;
     this.checkpointEveryRows = options.checkpointEveryRows ?? 2_000;
     const synchronous = options.synchronous ?? 'FULL';
-    const engineFlushes = this.groupCommit && synchronous === 'FULL' && options.path !== ':memory:';
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${engineFlushes ? 'NORMAL' : synchronous}`);
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
-    if (engineFlushes) {
-      // The log exists from the migration's write on, and stays the same file while this
-      // connection is open (SQLite removes it only when the last connection closes).
-      const fd = openSync(`${options.path}-wal`, 'r');
-      // A process that crashed before flushing may have left commits only in the page cache.
-      fdatasyncSync(fd);
-      this.db.pragma('wal_autocheckpoint = 0');
-      this.logFile =
-        options.flushFile === undefined ? { fd, flush: fdatasyncAsync, flushSync: fdatasyncSync } : { fd, flush: options.flushFile, flushSync: undefined };
+    // ':memory:' and '' (a temporary database) have no log file to flush.
+    const onDisk = options.path !== ':memory:' && options.path !== '';
+    const engineFlushes = this.groupCommit && synchronous === 'FULL' && onDisk;
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${engineFlushes ? 'NORMAL' : synchronous}`);
+      this.db.pragma('busy_timeout = 5000');
+      this.migrate();
+      if (engineFlushes) {
+        // SQLite names the log after the database's real path (symbolic links resolved). The log
+        // exists from the migration's write on and stays the same file while this connection is
+        // open: SQLite removes it only when the last connection closes. Opened for writing only
+        // because some systems flush no file opened read-only; the engine never writes to it.
+        const fd = openSync(`${realpathSync(options.path)}-wal`, 'r+');
+        // A process that crashed before flushing may have left commits only in the page cache.
+        fdatasyncSync(fd);
+        this.db.pragma('wal_autocheckpoint = 0');
+        this.logFile =
+          options.flushFile === undefined ? { fd, flush: fdatasyncAsync, flushSync: fdatasyncSync } : { fd, flush: options.flushFile, flushSync: undefined };
+      }
+    } catch (error) {
+      this.db.close();
+      throw error;
     }
 
     const db = this.db;
@@ -241,7 +251,7 @@ export class SqliteEngine implements EventStoreEngine {
 
   /**
    * Commits that arrive before the next turn of the event loop, or while the log is being flushed,
-   * share one transaction. Nothing is written while a flush runs: writing to a file that is being
+   * share one transaction. No commit is written while a flush runs: writing to a file that is being
    * flushed makes the flush wait for the new pages too (several times slower here).
    */
   private scheduleTransaction(): void {
@@ -288,7 +298,13 @@ export class SqliteEngine implements EventStoreEngine {
       this.checkpointWhenDue(1);
       return;
     }
-    this.flushing = logFile.flush(logFile.fd).then(
+    let flushed: Promise<void>;
+    try {
+      flushed = logFile.flush(logFile.fd);
+    } catch (error) {
+      flushed = Promise.reject(error);
+    }
+    this.flushing = flushed.then(
       () => {
         this.flushing = undefined;
         this.acknowledge(batch, outcomes, writtenBefore);
@@ -321,9 +337,12 @@ export class SqliteEngine implements EventStoreEngine {
 
   /** What reached the disk is unknown: the batch and everything queued fail, and so will all later commits. */
   private failFlush(batch: readonly PendingCommit[], error: unknown): void {
-    this.failure = new Error(`The event store could not flush its log to disk, so it takes no more commits until it is restarted: ${String(error)}`, {
-      cause: error,
-    });
+    this.failure = new Error(
+      `The event store could not flush its log to disk: the commits it was flushing may or may not be stored, and it takes no more commits until it is restarted. ${String(error)}`,
+      {
+        cause: error,
+      },
+    );
     for (const pending of [...batch, ...this.queue]) pending.reject(this.failure);
     this.queue = [];
   }
@@ -398,8 +417,12 @@ export class SqliteEngine implements EventStoreEngine {
     return this.statements.saveStatistics.run({ ...statistics, previousVersion }).changes === 1;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.finishAndClose();
+    return this.closing;
+  }
+
+  private async finishAndClose(): Promise<void> {
     this.closed = true;
     // Finish what was accepted: the flush in progress, then whatever queued behind it.
     while (this.flushing !== undefined || this.queue.length > 0) {

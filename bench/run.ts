@@ -91,26 +91,26 @@ const only = process.argv.find((argument) => argument.startsWith('--only='))?.sl
 const runs = (part: string): boolean => only === undefined || only === part;
 
 async function main(): Promise<void> {
-  for (const [writers, size] of !runs('appends') ? [] : [
+  for (const [writers, size] of runs('appends') ? [
     [1, 1],
     [1, 100],
     [32, 1],
     [32, 100],
-  ] as const) {
+  ] as const : []) {
     const single = await appendsPerSecond(false, writers, size);
     const grouped = await appendsPerSecond(true, writers, size);
     rows.push({ scenario: `durable appends/s, ${writers} writer(s), ${size}-event changesets: group commit vs one transaction per commit`, value: grouped, unit: 'commits/s', baseline: single });
   }
   if (runs('reads')) rows.push({ scenario: 'global read through the API handler (JSON responses included), in-process', value: await globalReadEventsPerSecond(), unit: 'events/s' });
 
-  const http = runs('http') ? await measureHttp(smoke) : undefined;
-  if (http !== undefined) rows.push({
-    scenario: `durable appends/s over HTTP, 32 keep-alive connections: ees dev vs a bare node:http server parsing the same body (median of ${http.rounds} alternating rounds; errors: ${http.eesErrors} vs ${http.bareErrors})`,
-    value: http.eesPerSecond,
-    unit: 'requests/s',
-    baseline: http.barePerSecond,
-  });
-  if (http !== undefined) {
+  if (runs('http')) {
+    const http = await measureHttp(smoke);
+    rows.push({
+      scenario: `durable appends/s over HTTP, 32 keep-alive connections: ees dev vs a bare node:http server parsing the same body (median of ${http.rounds} alternating rounds; errors: ${http.eesErrors} vs ${http.bareErrors})`,
+      value: http.eesPerSecond,
+      unit: 'requests/s',
+      baseline: http.barePerSecond,
+    });
     rows.push({ scenario: `follow latency through ees dev: commit → visible to a long-polling follower, p50 (${http.followSamples} samples)`, value: http.followP50Ms, unit: 'ms', decimals: 2 });
     rows.push({ scenario: `follow latency through ees dev: commit → visible to a long-polling follower, p99 (${http.followSamples} samples)`, value: http.followP99Ms, unit: 'ms', decimals: 2 });
   }
@@ -119,11 +119,9 @@ async function main(): Promise<void> {
     rows.push({ scenario: `Lambda bundle ${bundle.name}: size (minified, CommonJS) and module load time in a fresh node process`, value: bundle.loadMs, unit: `ms to load, ${Math.round(bundle.bytes / 1024)} KiB`, decimals: 1 });
   }
 
-  if (!runs('dynamodb')) {
-    // Another part was asked for.
-  } else if (process.argv.includes('--no-dynamodb')) {
+  if (runs('dynamodb') && process.argv.includes('--no-dynamodb')) {
     console.error('DynamoDB figures skipped (--no-dynamodb).');
-  } else {
+  } else if (runs('dynamodb')) {
     const dynamodb = await measureDynamoDb(smoke);
     rows.push({ scenario: 'DynamoDB Local: changesets indexed/s, batched indexer (Lambda batches of 1,000) vs one counter update per changeset', value: dynamodb.batchedPerSecond, unit: 'changesets/s', baseline: dynamodb.naivePerSecond });
     rows.push({ scenario: 'DynamoDB requests per 1,000 changesets indexed: batched indexer vs one counter update per changeset (fewer is better)', value: dynamodb.batchedRequestsPer1000, unit: 'requests', baseline: dynamodb.naiveRequestsPer1000, lowerIsBetter: true });

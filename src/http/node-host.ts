@@ -123,12 +123,12 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
     const apiResponse = await handler(apiRequest);
     // Headers go to node:http as one flat list: no object is copied per response.
     const headers: (string | number)[] = [];
-    for (const name in apiResponse.headers) if (name !== 'connection') headers.push(name, apiResponse.headers[name]!);
+    for (const name in apiResponse.headers) headers.push(name, apiResponse.headers[name]!);
     headers.push('content-length', Buffer.byteLength(apiResponse.body));
-    // A body left unread (refused, or too large) is not drained: the connection is closed instead.
-    const close =
-      apiResponse.headers['connection'] === 'close' || shutdown.closing || ((!apiRequest.bodyConsumed || !request.complete) && hasBody(request));
-    if (close) headers.push('connection', 'close');
+    // A body left unread (refused, or too large) is not drained: the connection is closed instead,
+    // unless the handler already said so.
+    const close = shutdown.closing || ((!apiRequest.bodyConsumed || !request.complete) && hasBody(request));
+    if (close && apiResponse.headers['connection'] === undefined) headers.push('connection', 'close');
     response.writeHead(apiResponse.status, headers as unknown as string[]);
     response.end(apiResponse.body);
   };

@@ -149,10 +149,7 @@ export class SqliteEngine implements EventStoreEngine {
 
     const db = this.db;
     this.statements = {
-      head: db.prepare<[string], { changeset_id: number; last_event_id: number }>(
-        'SELECT changeset_id, last_event_id FROM changesets WHERE stream_id = ? ORDER BY changeset_id DESC LIMIT 1',
-      ),
-      durableHead: db.prepare<[string, number], { changeset_id: number; last_event_id: number }>(
+      head: db.prepare<[string, number], { changeset_id: number; last_event_id: number }>(
         'SELECT changeset_id, last_event_id FROM changesets WHERE stream_id = ? AND checkpoint < ? ORDER BY changeset_id DESC LIMIT 1',
       ),
       lastEventOf: db
@@ -208,18 +205,14 @@ export class SqliteEngine implements EventStoreEngine {
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
 
-  private headOf(streamId: string): StreamHead {
-    const row = this.statements.head.get(streamId);
-    return row === undefined ? EMPTY_HEAD : { lastChangesetId: row.changeset_id, lastEventId: row.last_event_id };
-  }
-
-  private durableHeadOf(streamId: string): StreamHead {
-    const row = this.statements.durableHead.get(streamId, this.durableBefore);
+  /** The stream's head among changesets below `before`: all of them for commits, the durable ones for reads. */
+  private headOf(streamId: string, before: number): StreamHead {
+    const row = this.statements.head.get(streamId, before);
     return row === undefined ? EMPTY_HEAD : { lastChangesetId: row.changeset_id, lastEventId: row.last_event_id };
   }
 
   private commitInTransaction(changeset: NewChangeset, committedAt: string): CommitOutcome {
-    const head = this.headOf(changeset.streamId);
+    const head = this.headOf(changeset.streamId, OPEN_END);
     const verdict = judgeExpectation(changeset.expectation, head);
     if (verdict !== 'accept') return { status: verdict, head };
     const checkpoint = this.nextCheckpoint;
@@ -295,26 +288,20 @@ export class SqliteEngine implements EventStoreEngine {
         return;
       }
       this.acknowledge(batch, outcomes, writtenBefore);
-      this.checkpointWhenDue(1);
-      return;
+    } else {
+      // A flush that throws instead of rejecting fails its batch all the same.
+      this.flushing = new Promise<void>((resolve) => resolve(logFile.flush(logFile.fd))).then(
+        () => {
+          this.flushing = undefined;
+          this.acknowledge(batch, outcomes, writtenBefore);
+          this.scheduleTransaction();
+        },
+        (error: unknown) => {
+          this.flushing = undefined;
+          this.failFlush(batch, error);
+        },
+      );
     }
-    let flushed: Promise<void>;
-    try {
-      flushed = logFile.flush(logFile.fd);
-    } catch (error) {
-      flushed = Promise.reject(error);
-    }
-    this.flushing = flushed.then(
-      () => {
-        this.flushing = undefined;
-        this.acknowledge(batch, outcomes, writtenBefore);
-        this.scheduleTransaction();
-      },
-      (error: unknown) => {
-        this.flushing = undefined;
-        this.failFlush(batch, error);
-      },
-    );
     this.checkpointWhenDue(batch.length);
   }
 
@@ -339,9 +326,7 @@ export class SqliteEngine implements EventStoreEngine {
   private failFlush(batch: readonly PendingCommit[], error: unknown): void {
     this.failure = new Error(
       `The event store could not flush its log to disk: the commits it was flushing may or may not be stored, and it takes no more commits until it is restarted. ${String(error)}`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
     for (const pending of [...batch, ...this.queue]) pending.reject(this.failure);
     this.queue = [];
@@ -358,9 +343,9 @@ export class SqliteEngine implements EventStoreEngine {
   }
 
   async readStream(streamId: string, by: 'changeset' | 'event', range: IdRange, budget: ReadBudget): Promise<StreamRead> {
-    const head = this.durableHeadOf(streamId);
-    const from = by === 'changeset' ? range.from : this.firstChangesetWithEventFrom(streamId, range.from, head);
-    const rows = this.statements.byChangeset.iterate(streamId, from, by === 'changeset' ? boundOf(range.to) : OPEN_END, this.durableBefore);
+    const head = this.headOf(streamId, this.durableBefore);
+    const [from, to] = by === 'changeset' ? [range.from, boundOf(range.to)] : [this.firstChangesetWithEventFrom(streamId, range.from, head), OPEN_END];
+    const rows = this.statements.byChangeset.iterate(streamId, from, to, this.durableBefore);
     const records: StoredChangeset[] = [];
     let chars = 0;
     let exhausted = true;
@@ -382,9 +367,9 @@ export class SqliteEngine implements EventStoreEngine {
    * least one event, so it is at most changeset `eventId`. Past the head when there is none.
    */
   private firstChangesetWithEventFrom(streamId: string, eventId: number, head: StreamHead): number {
+    if (head.lastEventId < eventId) return head.lastChangesetId + 1;
     let low = 1;
     let high = Math.min(head.lastChangesetId, Math.max(1, eventId));
-    if (head.lastEventId < eventId) return head.lastChangesetId + 1;
     while (low < high) {
       const middle = Math.floor((low + high) / 2);
       if (this.statements.lastEventOf.get(streamId, middle)! >= eventId) high = middle;

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LAMBDA_ENTRIES } from '../stack/bundle.js';
+import { LAMBDA_ENTRIES } from '../stack/lambda-code.js';
 
 export async function measureLambdaBundles(): Promise<{ name: string; bytes: number; loadMs: number }[]> {
   const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -18,7 +18,7 @@ network: CI can review changes to the stack with it.`;
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Synth);
-    const [{ buildApp }, { lambdaCodeDirectory }] = await Promise.all([import('../stack/app.js'), import('../stack/bundle.js')]);
+    const [{ buildApp }, { lambdaCodeDirectory }] = await Promise.all([import('../stack/app.js'), import('../stack/lambda-code.js')]);
     const outdir = mkdtempSync(join(tmpdir(), 'ees-synth-'));
     try {
       const { app, stack } = buildApp({ stackName: flags['stack-name'], public: flags.public, lambdaCodeDirectory: lambdaCodeDirectory(), outdir });

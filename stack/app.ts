@@ -4,6 +4,8 @@ import { EventStore } from './event-store.js';
 export interface AppOptions {
   readonly stackName: string;
   readonly public?: boolean;
+  /** Where the alarms notify (an email address, an existing SNS topic, or both). */
+  readonly alarms?: { readonly email?: string; readonly topicArn?: string };
   /** Where the prebuilt Lambda bundles are (dist/lambda). */
   readonly lambdaCodeDirectory: string;
   /** Where the cloud assembly is written; the caller removes it. */
@@ -19,6 +21,10 @@ export function buildApp(options: AppOptions): { app: App; stack: Stack } {
     stackName: options.stackName,
     description: `Elastic Event Store${options.public === true ? ' (public API)' : ''}`,
   });
-  new EventStore(stack, 'EventStore', { lambdaCodeDirectory: options.lambdaCodeDirectory, ...(options.public === undefined ? {} : { public: options.public }) });
+  new EventStore(stack, 'EventStore', {
+    lambdaCodeDirectory: options.lambdaCodeDirectory,
+    ...(options.public === undefined ? {} : { public: options.public }),
+    ...(options.alarms === undefined ? {} : { alarms: options.alarms }),
+  });
   return { app, stack };
 }

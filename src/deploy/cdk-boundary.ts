@@ -7,7 +7,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { BaseCredentials, BootstrapEnvironments, StackSelectionStrategy, Toolkit, type IIoHost, type IoMessage, type IoRequest } from '@aws-cdk/toolkit-lib';
 import { buildApp } from '../../stack/app.js';
-import { lambdaCodeDirectory } from '../../stack/bundle.js';
+import { lambdaCodeDirectory } from '../../stack/lambda-code.js';
 import type { DeployBoundary, DeployInteraction, ProgressEvent } from './flow.js';
 
 export interface CdkBoundaryOptions {

@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTableInput, EVENTS_TABLE, META_TABLE } from '../../src/engines/dynamodb/schema.js';
 import { buildApp } from '../../stack/app.js';
-import { lambdaCodeDirectory } from '../../stack/bundle.js';
+import { lambdaCodeDirectory } from '../../stack/lambda-code.js';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
 
@@ -14,7 +14,7 @@ describe('the AWS stack (synthesized for real)', () => {
   let template: Template;
   let publicTemplate: Template;
 
-  const synth = (options: { public?: boolean; validateTemplate?: boolean } = {}): Template => {
+  const synth = (options: { public?: boolean; validateTemplate?: boolean; alarms?: { email?: string; topicArn?: string } } = {}): Template => {
     const outdir = mkdtempSync(join(tmpdir(), 'ees-synth-'));
     outdirs.push(outdir);
     const { stack } = buildApp({ stackName: 'ees-test', lambdaCodeDirectory: lambdaCodeDirectory(), outdir, ...options });
@@ -117,9 +117,41 @@ describe('the AWS stack (synthesized for real)', () => {
     }
   });
 
-  it('alarms on dead letters and on the indexer falling behind', () => {
+  it('alarms on dead letters and on the indexer and the publisher falling behind, notifying nobody unless asked', () => {
     const alarms = Object.values(resourcesOf('AWS::CloudWatch::Alarm'));
-    expect(alarms.map((alarm) => alarm.Properties['MetricName']).sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'IteratorAge']);
+    expect(alarms.map((alarm) => alarm.Properties['MetricName']).sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'IteratorAge', 'IteratorAge']);
+    for (const alarm of alarms) expect(alarm.Properties['AlarmActions']).toBeUndefined();
+  });
+
+  it('wires every alarm to an email subscription or an existing topic', () => {
+    const emailed = synth({ alarms: { email: 'ops@example.com' } });
+    emailed.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    const topicId = Object.keys(resourcesOf('AWS::SNS::Topic', emailed)).find((id) => id.includes('AlarmTopic'))!;
+    for (const alarm of Object.values(resourcesOf('AWS::CloudWatch::Alarm', emailed))) {
+      expect(alarm.Properties['AlarmActions']).toEqual([{ Ref: topicId }]);
+      expect(alarm.Properties['OKActions']).toEqual([{ Ref: topicId }]);
+    }
+    const pager = 'arn:aws:sns:eu-west-1:123456789012:pager';
+    const existing = synth({ alarms: { topicArn: pager } });
+    expect(Object.keys(resourcesOf('AWS::SNS::Topic', existing)).filter((id) => id.includes('AlarmTopic'))).toEqual([]);
+    const alarms = Object.values(resourcesOf('AWS::CloudWatch::Alarm', existing));
+    expect(alarms).toHaveLength(4);
+    for (const alarm of alarms) expect(alarm.Properties['AlarmActions']).toEqual([pager]);
+  });
+
+  it('keeps the dead-letter queues when the stack is removed: they are the record of what failed', () => {
+    const queues = Object.values(resourcesOf('AWS::SQS::Queue'));
+    expect(queues).toHaveLength(2);
+    for (const queue of queues) {
+      expect(queue.DeletionPolicy).toBe('Retain');
+      expect(queue.UpdateReplacePolicy).toBe('Retain');
+    }
+  });
+
+  it('invokes the stream functions for commits (INSERT records) only, not for the indexer\'s own updates', () => {
+    for (const mapping of Object.values(resourcesOf('AWS::Lambda::EventSourceMapping'))) {
+      expect(mapping.Properties['FilterCriteria']).toEqual({ Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'] }) }] });
+    }
   });
 
   it('outputs the endpoint, the topics, the tables and the auth mode', () => {

@@ -1,33 +1,14 @@
 /**
  * Bundles the Lambda entry points with esbuild into dist/lambda/<name>/index.js at build time, so
  * that neither a deploy nor a synth needs Docker or bundling, and the published package carries
- * the bundles. Run by `npm run build` after tsc.
+ * the bundles. Run by `npm run build` after tsc; never imported by anything a command loads
+ * (esbuild is a devDependency).
  */
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-
-export const LAMBDA_ENTRIES = ['api', 'indexer', 'projector', 'publisher'] as const;
-export type LambdaName = (typeof LAMBDA_ENTRIES)[number];
-
-/** The package root, from dist/stack/bundle.js or stack/bundle.ts alike. */
-export function packageRoot(): string {
-  let directory = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 4; depth++) {
-    try {
-      if ((JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { name?: string }).name === 'elastic-event-store') return directory;
-    } catch {
-      // keep walking up
-    }
-    directory = dirname(directory);
-  }
-  throw new Error('Cannot find the elastic-event-store package root.');
-}
-
-export function lambdaCodeDirectory(): string {
-  return join(packageRoot(), 'dist', 'lambda');
-}
+import { LAMBDA_ENTRIES, packageRoot, type LambdaName } from '../stack/lambda-code.js';
 
 export async function bundleLambdas(): Promise<Record<LambdaName, number>> {
   const root = packageRoot();
@@ -41,7 +22,9 @@ export async function bundleLambdas(): Promise<Record<LambdaName, number>> {
       outfile,
       bundle: true,
       minify: true,
-      sourcemap: false,
+      // Maps without sources: stack traces in CloudWatch point at src/ lines (NODE_OPTIONS=--enable-source-maps).
+      sourcemap: true,
+      sourcesContent: false,
       platform: 'node',
       target: 'node22',
       // CommonJS: ESM bundles with the SDK inside fail on its dynamic requires of node built-ins.

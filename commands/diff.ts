@@ -1,26 +1,41 @@
 import { Flags } from '@oclif/core';
-import { DeployCommand, stackFlags } from '../src/cli/deploy-command.js';
+import { alarmFlags, alarmsOf, DeployCommand, stackFlags } from '../src/cli/deploy-command.js';
 import { requireIdentity } from '../src/deploy/flow.js';
 
 export default class Diff extends DeployCommand {
   static override summary = 'Show what a deploy would change in the stack.';
-  static override description = 'Compares the embedded app with the deployed stack and prints the differences.\n\nExit codes: 0 shown, 6 missing or expired AWS credentials, 1 failure.';
+  static override description = `Compares the embedded app with the deployed stack and prints the differences. Pass the flags the
+deploy would get (--public, --alarm-email, --alarm-topic) to compare like with like.
+
+Exit codes: 0 shown, 2 invalid usage, 6 missing or expired AWS credentials, 1 failure.`;
+
   static override examples = ['<%= config.bin %> diff --region eu-west-1'];
 
   static override flags = {
     ...stackFlags,
+    ...alarmFlags,
     public: Flags.boolean({ description: 'Compare with a public API (no IAM authorization).' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<{ stack: string; diff: string }> {
     const { flags } = await this.parse(Diff);
     const region = this.region(flags.region);
     const interaction = await this.interaction(`Comparing ${flags['stack-name']}`, true);
-    const boundary = await this.boundary({ stackName: flags['stack-name'], region, public: flags.public, yes: flags.yes, ...(flags.profile === undefined ? {} : { profile: flags.profile }), interaction });
+    const alarms = alarmsOf(flags);
+    const boundary = await this.boundary({
+      stackName: flags['stack-name'],
+      region,
+      public: flags.public,
+      yes: flags.yes,
+      ...(flags['aws-profile'] === undefined ? {} : { awsProfile: flags['aws-profile'] }),
+      ...(alarms === undefined ? {} : { alarms }),
+      interaction,
+    });
     try {
       await requireIdentity(boundary, region);
       const text = await boundary.diff();
-      process.stdout.write(this.jsonEnabled() ? `${JSON.stringify({ stack: flags['stack-name'], diff: text })}\n` : `${text}\n`);
+      if (!this.jsonEnabled()) this.log(text);
+      return { stack: flags['stack-name'], diff: text };
     } finally {
       boundary.dispose();
     }

@@ -1,8 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { EesCommand } from '../src/cli/base-command.js';
+import { alarmFlags, alarmsOf, stackNameFlag } from '../src/cli/deploy-command.js';
+import { scratchDirectory } from '../src/deploy/scratch.js';
 
 export default class Synth extends EesCommand {
   static override summary = 'Print the CloudFormation template of the stack, offline.';
@@ -12,20 +11,22 @@ network: CI can review changes to the stack with it.`;
   static override examples = ['<%= config.bin %> synth > template.json', '<%= config.bin %> synth --stack-name ees-staging --public'];
 
   static override flags = {
-    'stack-name': Flags.string({ description: 'Name of the CloudFormation stack.', default: 'ees' }),
+    'stack-name': stackNameFlag,
     public: Flags.boolean({ description: 'Open the API without IAM authorization.' }),
+    ...alarmFlags,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Synth);
     const [{ buildApp }, { lambdaCodeDirectory }] = await Promise.all([import('../stack/app.js'), import('../stack/lambda-code.js')]);
-    const outdir = mkdtempSync(join(tmpdir(), 'ees-synth-'));
+    const scratch = scratchDirectory('ees-synth');
     try {
-      const { app, stack } = buildApp({ stackName: flags['stack-name'], public: flags.public, lambdaCodeDirectory: lambdaCodeDirectory(), outdir });
+      const alarms = alarmsOf(flags);
+      const { app, stack } = buildApp({ stackName: flags['stack-name'], public: flags.public, ...(alarms === undefined ? {} : { alarms }), lambdaCodeDirectory: lambdaCodeDirectory(), outdir: scratch.path });
       const template = app.synth().getStackByName(stack.stackName).template as unknown;
       process.stdout.write(`${JSON.stringify(template, null, 2)}\n`);
     } finally {
-      rmSync(outdir, { recursive: true, force: true });
+      scratch.remove();
     }
   }
 }

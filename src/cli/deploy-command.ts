@@ -5,11 +5,55 @@ import type { DeployBoundary, DeployInteraction, DeployRequest, ProgressEvent } 
 import { plainProgressLine, ProgressStore } from '../deploy/progress.js';
 import { EesCommand } from './base-command.js';
 
+/** CloudFormation's rule for stack names (its topics are named after it too). */
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,99}$/;
+
+export const stackNameFlag = Flags.string({
+  description: 'Name of the CloudFormation stack (letters, digits and hyphens, starting with a letter).',
+  default: 'ees',
+  parse: async (input) => {
+    if (!STACK_NAME.test(input)) throw new EesError('INVALID_USAGE', `"${input}" is not a stack name: use letters, digits and hyphens, starting with a letter (at most 100).`);
+    return input;
+  },
+});
+
+export const alarmFlags = {
+  'alarm-email': Flags.string({
+    description: 'Email address the alarms notify (AWS sends it a confirmation link first). Pass it on every deploy to keep it.',
+    parse: async (input) => {
+      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(input)) throw new EesError('INVALID_USAGE', `"${input}" is not an email address.`);
+      return input;
+    },
+  }),
+  'alarm-topic': Flags.string({
+    description: 'ARN of an existing SNS topic the alarms notify (a pager, chat or on-call integration).',
+    parse: async (input) => {
+      if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(input)) throw new EesError('INVALID_USAGE', `"${input}" is not the ARN of a standard SNS topic.`);
+      return input;
+    },
+  }),
+};
+
+/** The stack's alarm configuration from --alarm-email and --alarm-topic. */
+export function alarmsOf(flags: { 'alarm-email'?: string | undefined; 'alarm-topic'?: string | undefined }): { email?: string; topicArn?: string } | undefined {
+  const email = flags['alarm-email'];
+  const topicArn = flags['alarm-topic'];
+  if (email === undefined && topicArn === undefined) return undefined;
+  return { ...(email === undefined ? {} : { email }), ...(topicArn === undefined ? {} : { topicArn }) };
+}
+
 export const stackFlags = {
-  'stack-name': Flags.string({ description: 'Name of the CloudFormation stack.', default: 'ees' }),
+  'stack-name': stackNameFlag,
   region: Flags.string({ description: 'AWS region (else AWS_REGION or AWS_DEFAULT_REGION).' }),
-  profile: Flags.string({ description: 'AWS named profile for credentials (else the standard credential chain).' }),
-  yes: Flags.boolean({ char: 'y', description: 'Answer yes to every question (bootstrap, security changes, removal).' }),
+  'aws-profile': Flags.string({ description: 'AWS named profile for credentials (else AWS_PROFILE, else the standard credential chain).' }),
+  // On the client commands --profile names an ees target; here it would be ambiguous, so it is refused.
+  profile: Flags.string({
+    hidden: true,
+    parse: async () => {
+      throw new EesError('INVALID_USAGE', '--profile names an ees target on the client commands; for an AWS named profile pass --aws-profile (or set AWS_PROFILE).');
+    },
+  }),
+  yes: Flags.boolean({ char: 'y', description: 'Answer yes to every question (bootstrap, security-sensitive changes, removal).' }),
 };
 
 /**
@@ -64,7 +108,9 @@ export abstract class DeployCommand extends EesCommand {
     };
   }
 
-  protected async boundary(options: Omit<DeployRequest, 'interactive'> & { profile?: string; interaction: DeployInteraction }): Promise<DeployBoundary & { dispose(): void }> {
+  protected async boundary(
+    options: Omit<DeployRequest, 'interactive'> & { awsProfile?: string; alarms?: { email?: string; topicArn?: string }; interaction: DeployInteraction },
+  ): Promise<DeployBoundary & { dispose(): void }> {
     const { cdkBoundary } = await import('../deploy/cdk-boundary.js');
     return cdkBoundary({ ...options, interactive: this.interactive() });
   }

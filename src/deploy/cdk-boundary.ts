@@ -1,25 +1,34 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { BaseCredentials, BootstrapEnvironments, StackSelectionStrategy, Toolkit, type IIoHost, type IoMessage, type IoRequest } from '@aws-cdk/toolkit-lib';
+import { BaseCredentials, BootstrapEnvironments, StackSelectionStrategy, Toolkit, ToolkitError, type IIoHost, type IoMessage, type IoRequest } from '@aws-cdk/toolkit-lib';
+import { EesError } from '../core/errors.js';
 import { buildApp } from '../../stack/app.js';
 import { lambdaCodeDirectory } from '../../stack/lambda-code.js';
-import type { DeployBoundary, DeployInteraction, ProgressEvent } from './flow.js';
+import type { ChangeReview, DeployBoundary, DeployInteraction, ProgressEvent } from './flow.js';
+import { scratchDirectory } from './scratch.js';
 
 export interface CdkBoundaryOptions {
   readonly stackName: string;
   readonly region: string;
   readonly public: boolean;
+  readonly alarms?: { readonly email?: string; readonly topicArn?: string };
   /** A named AWS profile; otherwise the standard credential chain. */
-  readonly profile?: string;
+  readonly awsProfile?: string;
   readonly yes: boolean;
   readonly interactive: boolean;
   readonly interaction: DeployInteraction;
 }
+
+/** The toolkit's message codes this boundary acts on. */
+const MESSAGES = {
+  deployProgress: 'CDK_TOOLKIT_I5100',
+  deployResult: 'CDK_TOOLKIT_I5900',
+  confirmDeploy: 'CDK_TOOLKIT_I5060',
+  confirmDestroy: 'CDK_TOOLKIT_I7010',
+  assetPrefix: 'CDK_ASSETS_I527',
+} as const;
 
 /** Stack events and progress from the toolkit's IoHost messages, as our progress lines. */
 function progressOf(message: IoMessage<unknown>): ProgressEvent | undefined {
@@ -34,17 +43,42 @@ function progressOf(message: IoMessage<unknown>): ProgressEvent | undefined {
   }
   const code = message.code ?? '';
   if (message.level === 'warn') return { kind: 'warning', message: message.message };
-  if (code.startsWith('CDK_ASSETS_I527')) return { kind: 'asset', message: message.message };
-  if (code === 'CDK_TOOLKIT_I5100' || code === 'CDK_TOOLKIT_I5900' || message.level === 'result') return { kind: 'info', message: message.message };
+  if (code.startsWith(MESSAGES.assetPrefix)) return { kind: 'asset', message: message.message };
+  if (code === MESSAGES.deployProgress || code === MESSAGES.deployResult || message.level === 'result') return { kind: 'info', message: message.message };
   return undefined;
 }
 
-/** The real boundary: the CDK toolkit library in-process, and the AWS SDK for the rest. */
+/** The toolkit's typed errors as ours, so each gets its exit code; others pass through. */
+function translated(error: unknown): unknown {
+  if (ToolkitError.isAuthenticationError(error)) {
+    return new EesError('UNAUTHORIZED', `AWS refused the credentials (${error.message.split('\n')[0]}). Configure a profile (aws configure, aws sso login) or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`, { cause: error });
+  }
+  if (ToolkitError.isAbortError(error)) return new EesError('INVALID_USAGE', `${error.message}: nothing was changed.`, { cause: error });
+  if (ToolkitError.isBootstrapError(error)) return new EesError('INVALID_USAGE', `${error.message.replace(/ Please run 'cdk bootstrap'\.?/, '')} Run ees deploy, which offers to bootstrap it.`, { cause: error });
+  return error;
+}
+
+async function translating<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw translated(error);
+  }
+}
+
+const isMissingStack = (error: unknown) => (error as { name?: string }).name === 'ValidationError' && /does not exist/.test((error as Error).message);
+
+/**
+ * The real boundary: the CDK toolkit library in-process, and the AWS SDK for the rest. Credentials
+ * are resolved once, by one provider that the SDK clients and the toolkit share.
+ */
 export function cdkBoundary(options: CdkBoundaryOptions): DeployBoundary & { dispose(): void } {
-  const outdir = mkdtempSync(join(tmpdir(), 'ees-cdk-'));
-  const credentials = fromNodeProviderChain(options.profile === undefined ? {} : { profile: options.profile });
+  const scratch = scratchDirectory('ees-cdk');
+  const credentials = fromNodeProviderChain(options.awsProfile === undefined ? {} : { profile: options.awsProfile });
   const clientConfig = { region: options.region, credentials };
   const results: string[] = [];
+  let approveChanges: ((changes: ChangeReview) => Promise<boolean>) | undefined;
+
   const ioHost: IIoHost = {
     notify: async (message) => {
       if (message.level === 'result') results.push(message.message);
@@ -52,7 +86,13 @@ export function cdkBoundary(options: CdkBoundaryOptions): DeployBoundary & { dis
       if (event !== undefined) options.interaction.progress(event);
     },
     requestResponse: async <T>(request: IoRequest<unknown, T>): Promise<T> => {
-      // Security-sensitive changes (IAM) and other questions: --yes approves, a person is asked.
+      if (request.code === MESSAGES.confirmDeploy) {
+        const data = request.data as { permissionChangeType?: string } | undefined;
+        const approve = approveChanges ?? (async () => false);
+        return (await approve({ diff: request.message, securitySensitive: (data?.permissionChangeType ?? 'none') !== 'none' })) as T;
+      }
+      // The flow asks before it destroys anything; this is the toolkit asking the same again.
+      if (request.code === MESSAGES.confirmDestroy) return true as T;
       if (typeof request.defaultResponse === 'boolean') {
         if (options.yes) return true as T;
         if (options.interactive) return (await options.interaction.confirm(request.message)) as T;
@@ -64,15 +104,42 @@ export function cdkBoundary(options: CdkBoundaryOptions): DeployBoundary & { dis
     ioHost,
     color: false,
     emojis: false,
-    sdkConfig: { baseCredentials: BaseCredentials.awsCliCompatible({ ...(options.profile === undefined ? {} : { profile: options.profile }), defaultRegion: options.region }) },
+    sdkConfig: { baseCredentials: BaseCredentials.custom({ provider: credentials, region: options.region }) },
   });
-  const assembly = () =>
-    toolkit.fromAssemblyBuilder(
-      async () => buildApp({ stackName: options.stackName, public: options.public, lambdaCodeDirectory: lambdaCodeDirectory(), outdir }).app.synth(),
-      { outdir, resolveDefaultEnvironment: false, clobberEnv: false },
-    );
+
+  // One synthesis per run; the toolkit reads the assembly from its directory.
+  let synthesized: { requiredBootstrapVersion: number } | undefined;
+  const synthesize = () => {
+    if (synthesized === undefined) {
+      const { app, stack } = buildApp({
+        stackName: options.stackName,
+        public: options.public,
+        ...(options.alarms === undefined ? {} : { alarms: options.alarms }),
+        lambdaCodeDirectory: lambdaCodeDirectory(),
+        outdir: scratch.path,
+      });
+      const artifact = app.synth().getStackByName(stack.stackName);
+      synthesized = { requiredBootstrapVersion: artifact.requiresBootstrapStackVersion ?? 1 };
+    }
+    return synthesized;
+  };
+  const assembly = () => {
+    synthesize();
+    return toolkit.fromAssemblyDirectory(scratch.path);
+  };
   const allStacks = { stacks: { strategy: StackSelectionStrategy.ALL_STACKS } };
   const cloudFormation = new CloudFormationClient(clientConfig);
+  const describe = async (stackName: string) => {
+    try {
+      const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+      const stack = Stacks?.[0];
+      if (stack === undefined || stack.StackStatus === 'DELETE_COMPLETE') return undefined;
+      return { status: stack.StackStatus ?? '', outputs: Object.fromEntries((stack.Outputs ?? []).map((output) => [output.OutputKey ?? '', output.OutputValue ?? ''])) };
+    } catch (error) {
+      if (isMissingStack(error)) return undefined;
+      throw error;
+    }
+  };
 
   return {
     identity: async () => {
@@ -84,41 +151,32 @@ export function cdkBoundary(options: CdkBoundaryOptions): DeployBoundary & { dis
         sts.destroy();
       }
     },
-    isBootstrapped: async () => {
-      try {
-        const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: 'CDKToolkit' }));
-        return (Stacks ?? []).some((stack) => stack.StackStatus !== undefined && !stack.StackStatus.startsWith('DELETE') && stack.StackStatus !== 'ROLLBACK_COMPLETE');
-      } catch (error) {
-        if ((error as { name?: string }).name === 'ValidationError') return false;
-        throw error;
-      }
+    bootstrapState: async () => {
+      const required = synthesize().requiredBootstrapVersion;
+      const toolkitStack = await describe('CDKToolkit');
+      if (toolkitStack === undefined || toolkitStack.status === 'ROLLBACK_COMPLETE' || toolkitStack.status === 'REVIEW_IN_PROGRESS') return { deployed: undefined, required };
+      const version = Number(toolkitStack.outputs['BootstrapVersion']);
+      return { deployed: Number.isFinite(version) ? version : 0, required };
     },
-    bootstrap: async ({ account, region }) => {
-      await toolkit.bootstrap(BootstrapEnvironments.fromList([`aws://${account}/${region}`]));
-    },
-    deploy: async () => {
-      const result = await toolkit.deploy(await assembly(), allStacks);
-      return result.stacks[0]?.outputs ?? {};
-    },
-    diff: async () => {
-      results.length = 0;
-      await toolkit.diff(await assembly(), allStacks);
-      return results.join('\n');
-    },
-    destroy: async () => {
-      await toolkit.destroy(await assembly(), allStacks);
-    },
-    outputs: async () => {
-      try {
-        const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: options.stackName }));
-        const stack = Stacks?.[0];
-        if (stack === undefined) return undefined;
-        return Object.fromEntries((stack.Outputs ?? []).map((output) => [output.OutputKey ?? '', output.OutputValue ?? '']));
-      } catch (error) {
-        if ((error as { name?: string }).name === 'ValidationError') return undefined;
-        throw error;
-      }
-    },
+    bootstrap: ({ account, region }) => translating(async () => void (await toolkit.bootstrap(BootstrapEnvironments.fromList([`aws://${account}/${region}`])))),
+    deploy: (approve) =>
+      translating(async () => {
+        approveChanges = approve;
+        try {
+          const result = await toolkit.deploy(await assembly(), allStacks);
+          return result.stacks[0]?.outputs ?? {};
+        } finally {
+          approveChanges = undefined;
+        }
+      }),
+    diff: () =>
+      translating(async () => {
+        results.length = 0;
+        await toolkit.diff(await assembly(), allStacks);
+        return results.join('\n');
+      }),
+    destroy: () => translating(async () => void (await toolkit.destroy(await assembly(), allStacks))),
+    outputs: async () => (await describe(options.stackName))?.outputs,
     deleteTables: async (tableNames) => {
       const dynamodb = new DynamoDBClient(clientConfig);
       try {
@@ -129,7 +187,7 @@ export function cdkBoundary(options: CdkBoundaryOptions): DeployBoundary & { dis
     },
     dispose: () => {
       cloudFormation.destroy();
-      rmSync(outdir, { recursive: true, force: true });
+      scratch.remove();
     },
   };
 }

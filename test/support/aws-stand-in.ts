@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parse as parseYaml } from 'yaml';
 import { resolveOutputs, resourcesOf, type Template } from './cloudformation-model.js';
 
 export const ACCOUNT = '123456789012';
@@ -173,14 +174,15 @@ export async function startAwsStandIn(options: StandInOptions = {}, region = 'eu
     stack.events.unshift({ id: `event-${sequence}`, logicalId, type, status, time: now() });
 
   const templateOf = (params: Record<string, string>): Template => {
-    if (params['TemplateBody'] !== undefined) return JSON.parse(params['TemplateBody']) as Template;
+    // The bootstrap template comes as YAML (in long-form intrinsics), ours as JSON: YAML reads both.
+    if (params['TemplateBody'] !== undefined) return parseYaml(params['TemplateBody']) as Template;
     const url = new URL(params['TemplateURL']!);
     // https://s3.<region>.<suffix>/<bucket>/<key> or https://<bucket>.s3…/<key>
     const path = decodeURIComponent(url.pathname).replace(/^\//, '');
     const key = objects.has(path) ? path : `${url.hostname.split('.')[0]}/${path}`;
     const object = objects.get(key);
     if (object === undefined) throw new Error(`template ${key} was never uploaded`);
-    return JSON.parse(object.toString()) as Template;
+    return parseYaml(object.toString()) as Template;
   };
 
   const cloudFormation = (action: string, params: Record<string, string>): { status: number; body: unknown } => {

@@ -78,12 +78,17 @@ function evaluator(template: Template, parameters: Record<string, string>, conte
         if (attribute === 'Arn') return `arn:aws:stand-in:${context.region}:${context.account}:${physicalId(logicalId!)}`;
         return `${physicalId(logicalId!)}.${attribute}`;
       }
-      case 'Fn::Join':
-        return (evaluate(args[1]) as unknown[]).map(String).join(args[0] as string);
+      case 'Fn::Join': {
+        // A list parameter (CommaDelimitedList) arrives as one string.
+        const list = evaluate(args[1]);
+        return (Array.isArray(list) ? list : String(list).split(',')).map(String).join(args[0] as string);
+      }
       case 'Fn::Sub':
         return typeof argument === 'string' ? substitute(argument, {}) : substitute(args[0] as string, args[1] as Record<string, unknown>);
-      case 'Fn::Select':
-        return (evaluate(args[1]) as unknown[])[Number(evaluate(args[0]))];
+      case 'Fn::Select': {
+        const list = evaluate(args[1]);
+        return (Array.isArray(list) ? list : String(list).split(','))[Number(evaluate(args[0]))];
+      }
       case 'Fn::Split':
         return String(evaluate(args[1])).split(args[0] as string);
       case 'Fn::If':

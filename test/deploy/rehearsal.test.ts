@@ -1,0 +1,147 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/processes.js';
+import { startAwsStandIn, type AwsStandIn, type RecordedCall, type StandInOptions } from '../support/aws-stand-in.js';
+
+/**
+ * The deploy commands as a user runs them — the built CLI, the real deploy flow and the real CDK
+ * toolkit library — against a loopback stand-in for AWS (STS, CloudFormation, S3, SSM, DynamoDB),
+ * asserting on the calls it recorded.
+ */
+describe('deploy rehearsal against a loopback AWS', { timeout: 240_000 }, () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups) await cleanup();
+  });
+
+  async function rehearsal(options: StandInOptions = { bootstrapVersion: 30 }) {
+    const standIn = await startAwsStandIn(options);
+    const home = mkdtempSync(join(tmpdir(), 'ees-home-'));
+    cleanups.push(() => standIn.close(), () => rmSync(home, { recursive: true, force: true }));
+    const ees = (args: string[]) => runCli([...args, '--region', standIn.region], { env: standIn.env(home) });
+    return { standIn, home, ees };
+  }
+
+  const actions = (calls: readonly RecordedCall[], service: string) => calls.filter((call) => call.service === service).map((call) => call.action);
+  const cloudFormationCalls = (standIn: AwsStandIn, action: string, stackName?: string) =>
+    standIn.calls.filter((call) => call.service === 'cloudformation' && call.action === action && (stackName === undefined || call.params['StackName']?.includes(stackName)));
+  const errorLines = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('ees: '));
+
+  it.concurrent('deploys for the first time: uploads the four bundles and the template, approves IAM with --yes, prints the outputs, saves the profile; then updates', async () => {
+    const { standIn, home, ees } = await rehearsal();
+    const first = await ees(['deploy', '--yes', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const printed = JSON.parse(first.stdout) as { stack: string; endpoint: string; auth: string; outputs: Record<string, string> };
+    expect(printed).toMatchObject({ stack: 'ees', auth: 'iam', endpoint: expect.stringMatching(/^https:\/\/ees-api\.execute-api\.eu-west-1\./) });
+    expect(Object.keys(printed.outputs).sort()).toEqual(['ApiEndpoint', 'Auth', 'ChangesetsTopicArn', 'EventsTableName', 'EventsTopicArn', 'MetaTableName']);
+
+    const uploads = standIn.calls.filter((call) => call.service === 's3' && call.action === 'PutObject').map((call) => call.params['Key']!);
+    expect(uploads.filter((key) => key.endsWith('.zip'))).toHaveLength(4);
+    expect(uploads.filter((key) => key.endsWith('.json'))).toHaveLength(1);
+    const [create] = cloudFormationCalls(standIn, 'CreateChangeSet', 'ees');
+    expect(create!.params['ChangeSetType']).toBe('CREATE');
+    expect(Object.entries(create!.params).filter(([key]) => key.startsWith('Capabilities.member')).map(([, value]) => value)).toEqual(expect.arrayContaining(['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM']));
+    expect(create!.params['TemplateURL']).toContain(uploads.find((key) => key.endsWith('.json')));
+    expect(cloudFormationCalls(standIn, 'ExecuteChangeSet', 'ees')).toHaveLength(1);
+    expect(standIn.stack('ees')!.status).toBe('CREATE_COMPLETE');
+    // Progress went to stderr as plain lines, stdout holds the JSON alone.
+    expect(first.stderr).toMatch(/\[\d\d:\d\d\] .*CREATE_COMPLETE/);
+    const profiles = JSON.parse(readFileSync(join(home, '.config', 'ees', 'profiles.json'), 'utf8')) as { profiles: Record<string, { endpoint: string; auth: string; stack: string; region: string }> };
+    expect(profiles.profiles['ees']).toEqual({ endpoint: printed.endpoint, auth: 'iam', stack: 'ees', region: 'eu-west-1' });
+
+    // An update: the same bundles are not uploaded again; the change set is an UPDATE.
+    const callsBefore = standIn.calls.length;
+    const update = await ees(['deploy', '--yes', '--json', '--alarm-email', 'ops@example.com']);
+    expect(update.code, update.stderr).toBe(0);
+    const updateCalls = standIn.calls.slice(callsBefore);
+    expect(updateCalls.filter((call) => call.action === 'PutObject' && call.params['Key']!.endsWith('.zip'))).toEqual([]);
+    expect(updateCalls.find((call) => call.action === 'CreateChangeSet')!.params['ChangeSetType']).toBe('UPDATE');
+    expect(updateCalls.filter((call) => call.action === 'ExecuteChangeSet')).toHaveLength(1);
+    expect(Object.values(standIn.stack('ees')!.template.Resources ?? {}).some((resource) => resource.Type === 'AWS::SNS::Subscription')).toBe(true);
+
+    // diff compares with what is deployed: without the alarm flag, the subscription would go.
+    const diff = await ees(['diff']);
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(diff.stdout).toMatch(/AlarmTopic/);
+  });
+
+  it.concurrent('refuses IAM changes in a non-interactive run without --yes, and changes nothing', async () => {
+    const { standIn, ees } = await rehearsal();
+    const result = await ees(['deploy']);
+    expect(result.code).toBe(2);
+    expect(errorLines(result.stderr)).toEqual(['ees: The deploy of ees changes IAM permissions, and a non-interactive run needs --yes to allow that. The stack was not changed.']);
+    expect(cloudFormationCalls(standIn, 'ExecuteChangeSet')).toEqual([]);
+    expect(standIn.stack('ees')?.status ?? 'none').not.toMatch(/COMPLETE$/);
+  });
+
+  it.concurrent('bootstraps a new environment only with --yes in CI', async () => {
+    const { standIn, ees } = await rehearsal({});
+    const refused = await ees(['deploy', '--json']);
+    expect(refused.code).toBe(2);
+    expect(errorLines(refused.stderr)).toEqual(['ees: aws://123456789012/eu-west-1 is not bootstrapped for the CDK. Pass --yes to allow it in a non-interactive run.']);
+    expect(cloudFormationCalls(standIn, 'CreateChangeSet')).toEqual([]);
+
+    const done = await ees(['deploy', '--yes', '--json']);
+    expect(done.code, done.stderr).toBe(0);
+    expect(cloudFormationCalls(standIn, 'ExecuteChangeSet').map((call) => call.params['StackName'])).toEqual(['CDKToolkit', expect.stringContaining('ees')]);
+    expect(JSON.parse(done.stdout)).toMatchObject({ bootstrapped: true });
+  });
+
+  it.concurrent('says when the bootstrap stack is too old and upgrades it with --yes', async () => {
+    const { standIn, ees } = await rehearsal({ bootstrapVersion: 5 });
+    const refused = await ees(['deploy']);
+    expect(refused.code).toBe(2);
+    expect(errorLines(refused.stderr)).toEqual([
+      'ees: aws://123456789012/eu-west-1 is bootstrapped with version 5 of the CDK bootstrap stack; this stack needs version 6 or later. Pass --yes to allow it in a non-interactive run.',
+    ]);
+    expect(refused.stderr).not.toContain('cdk bootstrap');
+    const upgraded = await ees(['deploy', '--yes']);
+    expect(upgraded.code, upgraded.stderr).toBe(0);
+    expect(cloudFormationCalls(standIn, 'CreateChangeSet', 'CDKToolkit')[0]!.params['ChangeSetType']).toBe('UPDATE');
+    expect(standIn.stack('ees')!.status).toBe('CREATE_COMPLETE');
+  });
+
+  it.concurrent('stops at once with exit 6 on expired credentials, and exit 2 on --profile', async () => {
+    const { standIn, ees } = await rehearsal({ bootstrapVersion: 30, expiredCredentials: true });
+    for (const command of ['deploy', 'diff', 'destroy']) {
+      const result = await ees([command, '--yes']);
+      expect(result.code, command).toBe(6);
+      expect(errorLines(result.stderr), command).toEqual([expect.stringMatching(/^ees: No usable AWS credentials for eu-west-1 \(The security token included in the request is expired\)/)]);
+    }
+    expect(actions(standIn.calls, 'cloudformation')).toEqual([]);
+    const profile = await ees(['deploy', '--profile', 'prod']);
+    expect(profile.code).toBe(2);
+    expect(errorLines(profile.stderr)[0]).toContain('--aws-profile');
+  });
+
+  it.concurrent('destroys the stack and keeps the tables; deletes them only with --delete-data, after the stack is gone', async () => {
+    const kept = await rehearsal();
+    expect((await kept.ees(['deploy', '--yes'])).code).toBe(0);
+    const removed = await kept.ees(['destroy', '--yes', '--json']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(JSON.parse(removed.stdout)).toMatchObject({ deleted_tables: [], kept_tables: [expect.stringContaining('EventsTable'), expect.stringContaining('MetaTable')] });
+    expect(cloudFormationCalls(kept.standIn, 'DeleteStack')).toHaveLength(1);
+    expect(kept.standIn.stack('ees')).toBeUndefined();
+    expect(kept.standIn.deletedTables()).toEqual([]);
+
+    const dropped = await rehearsal();
+    expect((await dropped.ees(['deploy', '--yes'])).code).toBe(0);
+    const tables = [dropped.standIn.stack('ees')!.outputs['EventsTableName'], dropped.standIn.stack('ees')!.outputs['MetaTableName']];
+    const result = await dropped.ees(['destroy', '--yes', '--delete-data']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(dropped.standIn.deletedTables()).toEqual(tables);
+    const order = dropped.standIn.calls.map((call) => call.action);
+    expect(order.indexOf('DeleteTable')).toBeGreaterThan(order.lastIndexOf('DeleteStack'));
+  });
+
+  it.concurrent('deletes no table when the stack deletion fails', async () => {
+    const { standIn, ees } = await rehearsal({ bootstrapVersion: 30, failStackDeletion: true });
+    expect((await ees(['deploy', '--yes'])).code).toBe(0);
+    const result = await ees(['destroy', '--yes', '--delete-data']);
+    expect(result.code).toBe(1);
+    expect(cloudFormationCalls(standIn, 'DeleteStack')).toHaveLength(1);
+    expect(standIn.deletedTables()).toEqual([]);
+  });
+});

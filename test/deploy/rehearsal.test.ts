@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/processes.js';
+import { BIN, runCli } from '../support/processes.js';
 import { startAwsStandIn, type AwsStandIn, type RecordedCall, type StandInOptions } from '../support/aws-stand-in.js';
 
 /**
@@ -19,9 +20,13 @@ describe('deploy rehearsal against a loopback AWS', { timeout: 240_000 }, () => 
   async function rehearsal(options: StandInOptions = { bootstrapVersion: 30 }) {
     const standIn = await startAwsStandIn(options);
     const home = mkdtempSync(join(tmpdir(), 'ees-home-'));
+    // A temporary folder of its own, to see what a run leaves behind.
+    const temporary = join(home, 'tmp');
+    mkdirSync(temporary);
     cleanups.push(() => standIn.close(), () => rmSync(home, { recursive: true, force: true }));
-    const ees = (args: string[]) => runCli([...args, '--region', standIn.region], { env: standIn.env(home) });
-    return { standIn, home, ees };
+    const env = { ...standIn.env(home), TMPDIR: temporary };
+    const ees = (args: string[]) => runCli([...args, '--region', standIn.region], { env });
+    return { standIn, home, temporary, env, ees };
   }
 
   const actions = (calls: readonly RecordedCall[], service: string) => calls.filter((call) => call.service === service).map((call) => call.action);
@@ -143,5 +148,29 @@ describe('deploy rehearsal against a loopback AWS', { timeout: 240_000 }, () => 
     expect(result.code).toBe(1);
     expect(cloudFormationCalls(standIn, 'DeleteStack')).toHaveLength(1);
     expect(standIn.deletedTables()).toEqual([]);
+  });
+
+  it.concurrent('leaves no temporary folder behind: removed on Ctrl-C, and swept after a run that was killed outright', async () => {
+    const { temporary, env, standIn } = await rehearsal();
+    mkdirSync(join(temporary, 'ees-cdk-999999999-left'));
+    const child = spawn(process.execPath, [BIN, 'deploy', '--yes', '--region', standIn.region], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === null ? null : 128))));
+    // Interrupt it once it is publishing the assets, with its cloud assembly on disk.
+    await new Promise<void>((resolve) => {
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/Publish|Upload|Check s3/.test(stderr)) resolve();
+      });
+    });
+    expect(readdirSync(temporary).filter((entry) => entry.startsWith(`ees-cdk-${child.pid}-`))).toHaveLength(1);
+    expect(readdirSync(temporary)).not.toContain('ees-cdk-999999999-left');
+    child.kill('SIGINT');
+    expect(await exited).not.toBe(0);
+    expect(readdirSync(temporary).filter((entry) => entry.startsWith('ees-'))).toEqual([]);
+    // synth sweeps its own leftovers the same way.
+    mkdirSync(join(temporary, 'ees-synth-999999999-left'));
+    expect((await runCli(['synth'], { env })).code).toBe(0);
+    expect(readdirSync(temporary).filter((entry) => entry.startsWith('ees-'))).toEqual([]);
   });
 });

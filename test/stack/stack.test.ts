@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTableInput, EVENTS_TABLE, META_TABLE } from '../../src/engines/dynamodb/schema.js';
 import { buildApp } from '../../stack/app.js';
-import { lambdaCodeDirectory } from '../../stack/lambda-code.js';
+import { LAMBDA_ENTRIES, lambdaCodeDirectory } from '../../stack/lambda-code.js';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
 
@@ -78,6 +78,17 @@ describe('the AWS stack (synthesized for real)', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 1000, MaximumRetryAttempts: 10_000 });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 100, MaximumRetryAttempts: 20 });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'], ParallelizationFactor: 1 });
+  });
+
+  it('ships each bundle with its source map, since the functions run with --enable-source-maps', () => {
+    for (const fn of Object.values(resourcesOf('AWS::Lambda::Function')).filter((candidate) => String(candidate.Properties['Description'] ?? '').startsWith('ees:'))) {
+      expect((fn.Properties['Environment'] as { Variables: Record<string, string> }).Variables['NODE_OPTIONS']).toBe('--enable-source-maps');
+    }
+    for (const name of LAMBDA_ENTRIES) {
+      const code = readFileSync(join(lambdaCodeDirectory(), name, 'index.js'), 'utf8');
+      expect(code.trimEnd().endsWith('//# sourceMappingURL=index.js.map'), name).toBe(true);
+      expect((JSON.parse(readFileSync(join(lambdaCodeDirectory(), name, 'index.js.map'), 'utf8')) as { sources: string[] }).sources.some((source) => source.includes(`src/lambda/${name}.ts`))).toBe(true);
+    }
   });
 
   it('projects the statistics every minute', () => {

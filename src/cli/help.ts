@@ -7,8 +7,9 @@ const EXIT_CODE_MEANINGS: Record<keyof typeof EXIT_CODES, string> = {
   invalidInput: 'invalid usage or input (bad flags, unreadable file, malformed JSON)',
   conflict: 'concurrency conflict',
   streamNotFound: 'stream not found',
-  unreachable: 'endpoint unreachable or timed out',
+  unreachable: 'endpoint unreachable, timed out, or not an ees server',
   unauthorized: 'authentication or authorisation refused',
+  outcomeUnknown: 'commit outcome unknown: sent, but no answer came back (it may be stored)',
 };
 
 /** oclif's help, with the exit codes scripts rely on added to `ees --help`. */

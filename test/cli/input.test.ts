@@ -10,7 +10,7 @@ describe('ees append input', () => {
   });
 
   it('lets --metadata replace the input metadata', () => {
-    expect(parseChangesetInput('{"events": [1], "metadata": {"a": 1}}', 'f', '{"b": 2}')).toEqual({ events: [1], metadata: { b: 2 } });
+    expect(parseChangesetInput('{"events": [1], "metadata": {"a": 1}}', 'f', { metadata: '{"b": 2}' })).toEqual({ events: [1], metadata: { b: 2 } });
   });
 
   it('refuses empty input, malformed lines, empty events and bad metadata, naming the problem', () => {
@@ -18,8 +18,8 @@ describe('ees append input', () => {
     expect(() => parseChangesetInput('{"a": 1}\n{oops\n', 'events.jsonl')).toThrow(/events.jsonl: line 2 is not valid JSON/);
     expect(() => parseChangesetInput('[]', 'stdin')).toThrow(/no events/);
     expect(() => parseChangesetInput('{"events": {}}', 'stdin')).toThrow(/"events" must be an array/);
-    expect(() => parseChangesetInput('[1]', 'stdin', '[1]')).toThrow(/--metadata must be a JSON object/);
-    expect(() => parseChangesetInput('[1]', 'stdin', '{')).toThrow(/--metadata is not valid JSON/);
+    expect(() => parseChangesetInput('[1]', 'stdin', { metadata: '[1]' })).toThrow(/--metadata must be a JSON object/);
+    expect(() => parseChangesetInput('[1]', 'stdin', { metadata: '{' })).toThrow(/--metadata is not valid JSON/);
   });
 
   it('applies the server\'s own size and stream id rules before sending', () => {

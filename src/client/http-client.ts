@@ -32,6 +32,8 @@ export interface StreamChangeset {
   readonly changeset_id: number;
   readonly events: unknown[];
   readonly metadata: Record<string, unknown>;
+  /** When it was committed (ISO 8601), on servers that send it. */
+  readonly committed_at?: string;
 }
 
 export interface StreamEvent {

@@ -70,14 +70,13 @@ export async function* tailGlobal(
   let nextPauseMs = options.retry?.firstPauseMs ?? 500;
   while (options.signal?.aborted !== true) {
     let page;
-    const askedAt = Date.now();
     try {
       page = await client.readGlobal(checkpoint, options.limit, options.follow ? WAIT_SECONDS : 0, options.signal);
     } catch (error) {
       if (isAbort(error, options.signal)) return;
       if (!options.follow || !isTransient(error)) throw error;
-      // Failing since the request that failed was sent (its own retries count too).
-      failingSince ??= askedAt;
+      // Counted from the first failure (not from when a long poll was sent: waiting is not failing).
+      failingSince ??= Date.now();
       const failingForMs = Date.now() - failingSince;
       const maxWaitMs = options.retry?.maxWaitMs;
       if (maxWaitMs !== undefined && failingForMs + nextPauseMs > maxWaitMs) {

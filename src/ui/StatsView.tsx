@@ -64,8 +64,11 @@ export function StatsView(props: StatsViewProps) {
   const labelWidth = inner >= 40 ? 18 : Math.max(8, Math.min(16, inner - 10));
   const { reading } = props;
   const line = rateLine(props.rates, inner - labelWidth);
+  // flexShrink lets the layout itself narrow the panel when the terminal shrinks, before React has
+  // re-rendered with the new width: that first frame must not be wider than the terminal either.
   return (
-    <Box flexDirection="column" width={width} borderStyle="round" borderColor={props.error === undefined ? 'cyan' : 'red'} paddingX={1}>
+    <Box>
+      <Box flexDirection="column" flexBasis={width} flexShrink={1} flexGrow={0} borderStyle="round" borderColor={props.error === undefined ? 'cyan' : 'red'} paddingX={1}>
       <Box flexDirection={width >= 70 ? 'row' : 'column'}>
         <Box flexShrink={0} marginRight={2}>
           <Text bold color="cyan" wrap="truncate-end">
@@ -118,6 +121,7 @@ export function StatsView(props: StatsViewProps) {
           every {props.intervalMs / 1000}s · q to quit
         </Text>
       ) : null}
+      </Box>
     </Box>
   );
 }

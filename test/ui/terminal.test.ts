@@ -33,7 +33,7 @@ function startPane(args: string[], options: { columns: number; rows?: number; en
   const variables = Object.entries(terminalEnv(options.env))
     .filter((entry): entry is [string, string] => entry[1] !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(entry[0]))
     .map(([key, value]) => `${key}=${quote(value)}`);
-  const command = `env -i ${variables.join(' ')} ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')}; sleep 600`;
+  const command = `env -i ${variables.join(' ')} ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')}; echo "exit=$?"; sleep 600`;
   execFileSync('tmux', ['-L', SOCKET, '-f', '/dev/null', 'new-session', '-d', '-s', name, '-x', String(options.columns), '-y', String(options.rows ?? 24), command], {
     env: terminalEnv(),
   });
@@ -117,6 +117,13 @@ describe('ees in a terminal (tmux)', () => {
     expect(text.match(/╭/g)?.length, text).toBe(1);
     expect(Math.max(...text.split('\n').map((line) => [...line.trimEnd()].length))).toBeLessThanOrEqual(50);
     tmux('send-keys', '-t', name, 'q');
+  });
+
+  it('asks "Did you mean …?" for an unknown command at a terminal, and exits 2 when declined', async () => {
+    const name = startPane(['tial'], { columns: 100 });
+    await waitForScreen(name, /Did you mean tail\?/);
+    tmux('send-keys', '-t', name, 'n', 'Enter');
+    await waitForScreen(name, /^exit=2$/m);
   });
 
   it('says so at a terminal when a request is slow, then gives up at --timeout', async () => {

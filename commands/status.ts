@@ -19,6 +19,11 @@ Exit codes: 0 answering, 5 unreachable or not an ees server, 6 refused.`;
 
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --endpoint http://127.0.0.1:4000 --json'];
 
+  /** Its answer is one object even when the target fails, as for a success, whenever output is JSON. */
+  protected override printsJsonErrors(): boolean {
+    return this.jsonEnabled() || process.stdout.isTTY !== true;
+  }
+
   protected override errorJsonExtras(): Record<string, unknown> {
     if (this.target === undefined) return {};
     const { endpoint, source, profile } = this.target;

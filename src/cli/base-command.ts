@@ -60,10 +60,15 @@ export abstract class EesCommand extends Command {
     return {};
   }
 
+  /** Whether a failure also prints the JSON error object on stdout: with --json. */
+  protected printsJsonErrors(): boolean {
+    return this.jsonEnabled();
+  }
+
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
     const exitCode = exitCodeFor(error);
-    reportFailure(error, { exitCode, json: this.jsonEnabled(), extras: this.errorJsonExtras(error) });
+    reportFailure(error, { exitCode, json: this.printsJsonErrors(), extras: this.errorJsonExtras(error) });
     if (wantsStackTraces(this.argv) && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
     process.exitCode = exitCode;
     throw new Errors.ExitError(exitCode);

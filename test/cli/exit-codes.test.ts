@@ -25,6 +25,8 @@ interface PathSetup {
   readonly input?: string;
   /** Commands without --json (dev, synth). */
   readonly noJsonFlag?: boolean;
+  /** ees status prints its (error) object whenever stdout is not a terminal, --json or not. */
+  readonly jsonWhenPiped?: boolean;
   /** Words the one-line message must contain. */
   readonly says?: readonly string[];
 }
@@ -36,9 +38,9 @@ const SETUPS: Record<string, PathSetup> = {
   '`ees read s --from`': { says: ['--from'] },
   '`ees append s --expect`': { says: ['--expect'] },
   '`ees stats --interval`': { says: ['--interval'] },
-  '`ees status --endpoint`': { says: ['--endpoint'] },
+  '`ees status --endpoint`': { jsonWhenPiped: true, says: ['--endpoint'] },
   '`ees tail --from-checkpoint`': { says: ['--from-checkpoint'] },
-  '`ees status --endpoint http://127.0.0.1:1 --endpoint http://127.0.0.1:2`': { says: ['once'] },
+  '`ees status --endpoint http://127.0.0.1:1 --endpoint http://127.0.0.1:2`': { jsonWhenPiped: true, says: ['once'] },
   '`ees read s --bogus`': { says: ['--bogus'] },
   '`ees read`': { says: ['stream'] },
   '`ees read s --from 3 --to 1`': { says: ['--from 3 is after --to 1'] },
@@ -61,8 +63,8 @@ const SETUPS: Record<string, PathSetup> = {
   '`ees tail nosuch`': { target: 'store' },
   '`ees read s` (nothing listening)': { target: 'refused', says: ['connection refused'] },
   '`ees read s --timeout 1s` (server never answers)': { target: 'silent', says: ['no answer within 1s', '--timeout'] },
-  '`ees status --timeout 1s` (server never answers)': { target: 'silent', says: ['no answer within 1s'] },
-  '`ees status` (a web page, not ees)': { target: 'webPage', says: ['ees'] },
+  '`ees status --timeout 1s` (server never answers)': { jsonWhenPiped: true, target: 'silent', says: ['no answer within 1s'] },
+  '`ees status` (a web page, not ees)': { jsonWhenPiped: true, target: 'webPage', says: ['ees'] },
   '`ees read s` (a web page, not ees)': { target: 'webPage', says: ['HTTP 404 (text/html)', 'right endpoint'] },
   '`ees read s` (token required, none given)': { target: 'tokenStore', says: ['--token', 'EES_TOKEN'] },
   '`ees read s --token wrong` (token required)': { target: 'tokenStore', says: ['not the one it expects'] },
@@ -195,7 +197,7 @@ describe('exit codes, path by path', () => {
         return { row, setup, json, args, result };
       });
     });
-    const results = await inPool(runs, 4);
+    const results = await inPool(runs, 3);
     const failures: string[] = [];
     for (const { row, setup, json, args, result } of results) {
       const problems: string[] = [];
@@ -203,7 +205,7 @@ describe('exit codes, path by path', () => {
       if (!/^ees: [^\n]+\n$/.test(result.stderr)) problems.push(`stderr is not one line: ${JSON.stringify(result.stderr)}`);
       const message = result.stderr.replace(/^ees: /, '').trimEnd();
       for (const words of setup.says ?? []) if (!message.includes(words)) problems.push(`message lacks "${words}": ${message}`);
-      if (json) {
+      if (json || setup.jsonWhenPiped === true) {
         let object: Record<string, unknown> | undefined;
         try {
           object = JSON.parse(result.stdout.trimEnd().split('\n').at(-1) ?? '') as Record<string, unknown>;

@@ -54,7 +54,7 @@ Exit codes: 0 done or interrupted, 2 invalid input, 4 stream not found (without 
     events: Flags.boolean({ description: 'Print one line per event instead of per changeset.' }),
     'checkpoint-file': Flags.string({ description: 'Resume from, and save progress to, this file (global order).' }),
     ...streamOutputFlags,
-    'max-wait': Flags.string({ description: 'With --follow, give up after the store has been unreachable this long (e.g. 1m; default: never).' }),
+    'max-wait': Flags.string({ description: 'With --follow, give up after the store has been unreachable this long (e.g. 1m; default: never).', dependsOn: ['follow'] }),
   };
 
   /** Following outlives a server restart: "reconnecting…" at a terminal, a JSON-free stderr line otherwise. */

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { Chalk, type ChalkInstance } from 'chalk';
-import { DEFAULT_TIMEOUT_MS, EesClient, type ClientOptions } from '../client/http-client.js';
+import { DEFAULT_COMMIT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, EesClient, type ClientOptions } from '../client/http-client.js';
 import { redactEndpoint, resolveTarget, type Target } from '../client/target.js';
 import { EesCommand } from './base-command.js';
 import { parseDuration } from './duration.js';
@@ -25,7 +25,7 @@ export const targetFlags = {
   region: Flags.string({ description: 'AWS region of --stack (else AWS_REGION).', helpGroup: 'TARGET' }),
   token: Flags.string({ description: 'Bearer token for an `ees dev --token` server (or EES_TOKEN).', helpGroup: 'TARGET' }),
   timeout: Flags.string({
-    description: `The longest a request may take, retries included (e.g. 30s; default ${DEFAULT_TIMEOUT_MS / 1000}s; or EES_TIMEOUT).`,
+    description: `The longest a request may take, retries included (e.g. 5s; default ${DEFAULT_TIMEOUT_MS / 1000}s, ${DEFAULT_COMMIT_TIMEOUT_MS / 1000}s for a commit; or EES_TIMEOUT).`,
     env: 'EES_TIMEOUT',
     helpGroup: 'GLOBAL',
   }),
@@ -52,7 +52,7 @@ export abstract class ClientCommand extends EesCommand {
   protected slowNotices = true;
 
   protected async connect(flags: { endpoint?: string; profile?: string; token?: string; stack?: string; region?: string; timeout?: string; json?: boolean }): Promise<EesClient> {
-    const timeoutMs = flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(flags.timeout, '--timeout');
+    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
     this.target = await resolveTarget({
       endpointFlag: flags.endpoint,
       profileFlag: flags.profile,
@@ -65,7 +65,7 @@ export abstract class ClientCommand extends EesCommand {
     });
     const shown = redactEndpoint(this.target.endpoint);
     const common: Omit<ClientOptions, 'endpoint'> = {
-      timeoutMs,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(this.slowNotices && process.stderr.isTTY === true && flags.json !== true
         ? { onSlow: ({ timeoutMs: limit }) => process.stderr.write(`ees: waiting for ${shown}… (gives up after ${limit / 1000}s; --timeout to change)\n`) }
         : {}),

@@ -14,12 +14,19 @@ export interface ClientOptions {
   readonly retryBaseMs?: number;
   /** The longest one call may take, its retries included (a long poll adds its wait). */
   readonly timeoutMs?: number;
+  /** The same for a commit, when `timeoutMs` is not given. */
+  readonly commitTimeoutMs?: number;
   /** Called once per call that has had no answer for `slowAfterMs` (a long poll's wait not counted). */
   readonly onSlow?: (notice: { method: string; path: string; waitedMs: number; timeoutMs: number }) => void;
   readonly slowAfterMs?: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/**
+ * A commit waits longer by default: giving up early turns a slow success into an unknown outcome,
+ * and just above API Gateway's 29 s its own answer (even a 504) always comes first.
+ */
+export const DEFAULT_COMMIT_TIMEOUT_MS = 30_000;
 
 export interface ChangesetBody {
   readonly events: readonly unknown[];
@@ -102,7 +109,7 @@ export class EesClient {
     this.options = options;
     this.endpoint = options.endpoint.replace(/\/+$/, '');
     this.shown = redactEndpoint(this.endpoint);
-    this.agent = new Agent({ keepAliveTimeout: 4_000, connect: { timeout: Math.min(5_000, options.timeoutMs ?? DEFAULT_TIMEOUT_MS) } });
+    this.agent = new Agent({ keepAliveTimeout: 4_000, connect: { timeout: Math.min(5_000, options.timeoutMs ?? 5_000) } });
   }
 
   async close(): Promise<void> {
@@ -119,7 +126,7 @@ export class EesClient {
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (this.options.token !== undefined) headers['authorization'] = `Bearer ${this.options.token}`;
     if (this.options.sign !== undefined) Object.assign(headers, await this.options.sign({ method, url, headers, body: options.body ?? '' }));
-    const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeoutMs = this.options.timeoutMs ?? (method === 'POST' ? (this.options.commitTimeoutMs ?? DEFAULT_COMMIT_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS);
     const waitMs = options.waitMs ?? 0;
     const deadline = performance.now() + timeoutMs + waitMs;
     const slowAfterMs = this.options.slowAfterMs ?? 2_000;

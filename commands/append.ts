@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { checkChangesetLocally, parseChangesetInput } from '../src/client/input.js';
 import { ClientCommand } from '../src/cli/client-command.js';
 import { readInput } from '../src/cli/stdin.js';
-import { EesError } from '../src/core/errors.js';
+import { explainCommitFailure } from '../src/client/commit-outcome.js';
 import { validateStreamId } from '../src/core/params.js';
 import type { Expectation } from '../src/core/types.js';
 
@@ -13,11 +13,17 @@ of events, or JSON Lines (one event per line). Concurrency control is mandatory:
 stream's last changeset is N (0, the default, means a new stream); --expect-event N says its last
 event is N.
 
-Prints the new changeset id; with --json, or when stdout is not a terminal, the API's response.
-On a conflict it exits 3 with one line on stderr; with --json the 409 body, listing the changesets
-committed after the expected one, goes to stdout.
+Input that looks like a mistake is refused before anything is sent: a single object with
+"metadata" but no "events", or with a key one edit away from "events", and ees's own read or tail
+output. --raw takes the object (or each line) as one event on purpose. Input is read up to 4 MB.
 
-Exit codes: 0 committed, 2 invalid input, 3 conflict, 5 unreachable, 6 refused.`;
+Prints the new changeset id; with --json, or when stdout is not a terminal, the API's response.
+On a conflict it exits 3; with --json the error object lists the changesets committed after the
+expected one (forthcoming_changesets). An expectation ahead of the stream (--expect 1 on a stream
+that does not exist) is a conflict too. If the commit was sent but no answer came back, it exits 7:
+it may be stored; ees read STREAM --from N+1 tells.
+
+Exit codes: 0 committed, 2 invalid input, 3 conflict, 5 unreachable, 6 refused, 7 outcome unknown.`;
 
   static override examples = [
     `echo '{"type": "opened"}' | <%= config.bin %> append account-42`,
@@ -34,35 +40,27 @@ Exit codes: 0 committed, 2 invalid input, 3 conflict, 5 unreachable, 6 refused.`
     'expect-event': Flags.integer({ description: 'The expected last event of the stream.', min: 0 }),
     file: Flags.string({ char: 'f', description: 'Read the changeset from this file (- or absent: stdin).' }),
     metadata: Flags.string({ char: 'm', description: 'Metadata object as JSON; replaces the input\'s metadata.' }),
+    raw: Flags.boolean({ description: 'Take the input object (or each line) as one event, whatever its keys.' }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Append);
     validateStreamId(args.stream);
     const { text, source } = await readInput(flags.file);
-    const body = parseChangesetInput(text, source, flags.metadata);
+    const body = parseChangesetInput(text, source, { ...(flags.metadata === undefined ? {} : { metadata: flags.metadata }), raw: flags.raw });
     const expectation: Expectation =
       flags['expect-event'] === undefined ? { kind: 'changeset', value: flags.expect ?? 0 } : { kind: 'event', value: flags['expect-event'] };
     checkChangesetLocally(args.stream, expectation, body);
 
     const client = await this.connect(flags);
     const json = this.jsonOutput(flags);
+    let result;
     try {
-      const result = await client.commit(args.stream, body, expectation.kind === 'event' ? { event: expectation.value } : { changeset: expectation.value });
-      if (json) this.print(JSON.stringify(result));
-      else this.print(`${this.colors(flags).green('✔')} ${args.stream}: changeset ${result.changeset_id}`);
+      result = await client.commit(args.stream, body, expectation.kind === 'event' ? { event: expectation.value } : { changeset: expectation.value });
     } catch (error) {
-      if (error instanceof EesError && error.code === 'OPTIMISTIC_CONCURRENCY_EXCEPTION') {
-        if (json && error.details !== undefined) this.print(JSON.stringify(error.details));
-        const missed = (error.details?.['forthcoming_changesets'] as unknown[] | undefined)?.length ?? 0;
-        const expected = expectation.kind === 'event' ? `event ${expectation.value}` : `changeset ${expectation.value}`;
-        throw new EesError(
-          'OPTIMISTIC_CONCURRENCY_EXCEPTION',
-          `Conflict: "${args.stream}" has moved past ${expected}; ${missed} changeset(s) were committed after it. Read them (ees read ${args.stream}) and retry.`,
-          { streamId: args.stream },
-        );
-      }
-      throw error;
+      throw explainCommitFailure(error, args.stream, expectation);
     }
+    if (json) this.print(JSON.stringify(result));
+    else this.print(`${this.colors(flags).green('✔')} ${args.stream}: changeset ${result.changeset_id}`);
   }
 }

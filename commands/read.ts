@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { ClientCommand } from '../src/cli/client-command.js';
 import { formatChangeset, formatEvent } from '../src/cli/format.js';
+import { streamOutputFlags } from '../src/cli/output-flags.js';
+import { EesError } from '../src/core/errors.js';
 import { validateStreamId } from '../src/core/params.js';
 
 export default class Read extends ClientCommand {
@@ -8,7 +10,8 @@ export default class Read extends ClientCommand {
   static override description = `Follows the API's paging, so the whole range is printed however long the stream is.
 With --json, or when stdout is not a terminal, prints JSON Lines: one changeset
 {"stream_id", "changeset_id", "events", "metadata"} per line, or with --events one event
-{"stream_id", "event_id", "data"} per line.
+{"stream_id", "event_id", "data"} per line. -n/--count N stops after N of them; --data-only prints
+the event payloads alone, one per line (what ees append reads back as JSON Lines).
 
 Exit codes: 0 printed, 2 invalid input, 4 stream not found, 5 unreachable, 6 refused.`;
 
@@ -22,28 +25,33 @@ Exit codes: 0 printed, 2 invalid input, 4 stream not found, 5 unreachable, 6 ref
     from: Flags.integer({ description: 'First changeset id (or event id, with --events).', min: 1 }),
     to: Flags.integer({ description: 'Last changeset id (or event id, with --events).', min: 1 }),
     events: Flags.boolean({ description: 'Print events instead of changesets.' }),
+    ...streamOutputFlags,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Read);
     validateStreamId(args.stream);
     if (flags.from !== undefined && flags.to !== undefined && flags.from > flags.to) {
-      this.error(`--from ${flags.from} is after --to ${flags.to}.`, { exit: 2 });
+      throw new EesError('INVALID_USAGE', `--from ${flags.from} is after --to ${flags.to}.`);
     }
     const client = await this.connect(flags);
     const json = this.jsonOutput(flags);
     const color = this.colors(flags);
     const range = { ...(flags.from === undefined ? {} : { from: flags.from }), ...(flags.to === undefined ? {} : { to: flags.to }) };
-    if (flags.events) {
+    let left = flags.count ?? Number.POSITIVE_INFINITY;
+    if (flags.events || flags['data-only']) {
       for await (const events of client.readStream(args.stream, 'events', range)) {
         for (const event of events) {
-          this.print(json ? JSON.stringify({ stream_id: args.stream, event_id: event.id, data: event.data }) : formatEvent(color, event));
+          if (left-- <= 0) return;
+          if (flags['data-only']) this.print(JSON.stringify(event.data));
+          else this.print(json ? JSON.stringify({ stream_id: args.stream, event_id: event.id, data: event.data }) : formatEvent(color, event));
         }
       }
       return;
     }
     for await (const changesets of client.readStream(args.stream, 'changesets', range)) {
       for (const changeset of changesets) {
+        if (left-- <= 0) return;
         if (json) this.print(JSON.stringify({ stream_id: args.stream, ...changeset }));
         else for (const line of formatChangeset(color, { stream_id: args.stream, ...changeset }, { showStream: false })) this.print(line);
       }

@@ -25,6 +25,8 @@ Exit codes: 0 shown, 5 unreachable (without --watch; with --watch it keeps retry
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Stats);
+    // The panel shows its own state ("Reading…", the error); a notice on stderr would break its frames.
+    this.slowNotices = false;
     const intervalMs = parseDuration(flags.interval, '--interval');
     const client = await this.connect(flags);
     const target = this.target!;
@@ -41,7 +43,16 @@ Exit codes: 0 shown, 5 unreachable (without --watch; with --watch it keeps retry
       if (!flags.watch) throw error;
     }
     let failure: unknown;
-    const [{ render }, { createElement }, { StatsApp }] = await Promise.all([import('ink'), import('react'), import('../src/ui/StatsApp.js')]);
+    const [{ render }, { createElement }, { StatsApp }, { clearScreenWhenNarrowed }, { default: chalk }] = await Promise.all([
+      import('ink'),
+      import('react'),
+      import('../src/ui/StatsApp.js'),
+      import('../src/ui/terminal.js'),
+      import('chalk'),
+    ]);
+    // Ink colours through chalk's shared instance, which does not read NO_COLOR or --no-color.
+    if (this.colors(flags).level === 0) chalk.level = 0;
+    const stopClearing = clearScreenWhenNarrowed(process.stdout);
     const app = render(
       createElement(StatsApp, {
         endpoint: redactEndpoint(target.endpoint),
@@ -57,6 +68,7 @@ Exit codes: 0 shown, 5 unreachable (without --watch; with --watch it keeps retry
       { exitOnCtrlC: true },
     );
     await app.waitUntilExit();
+    stopClearing();
     if (failure !== undefined) throw failure;
   }
 

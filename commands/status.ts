@@ -1,6 +1,13 @@
 import { ClientCommand } from '../src/cli/client-command.js';
 import { redactEndpoint } from '../src/client/target.js';
-import { EesError } from '../src/core/errors.js';
+import { EesError, type ErrorCode } from '../src/core/errors.js';
+
+const STATUS_OF: Partial<Record<ErrorCode, string>> = {
+  ENDPOINT_UNREACHABLE: 'not answering',
+  UNAUTHORIZED: 'answering, but refused the credentials',
+  FORBIDDEN: 'answering, but refused access',
+  NOT_AN_EES_SERVER: 'answering, but not as an ees API',
+};
 
 export default class Status extends ClientCommand {
   static override summary = 'Show which event store the CLI targets, and whether it answers.';
@@ -8,9 +15,20 @@ export default class Status extends ClientCommand {
 else http://127.0.0.1:3000. Shows where it came from, whether it answers, its contract and server
 versions, and the round-trip time.
 
-Exit codes: 0 answering, 5 unreachable, 6 refused.`;
+Exit codes: 0 answering, 5 unreachable or not an ees server, 6 refused.`;
 
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --endpoint http://127.0.0.1:4000 --json'];
+
+  /** Its answer is one object even when the target fails, as for a success, whenever output is JSON. */
+  protected override printsJsonErrors(): boolean {
+    return this.jsonEnabled() || process.stdout.isTTY !== true;
+  }
+
+  protected override errorJsonExtras(): Record<string, unknown> {
+    if (this.target === undefined) return {};
+    const { endpoint, source, profile } = this.target;
+    return { endpoint: redactEndpoint(endpoint), source, ...(profile === undefined ? {} : { profile }), reachable: false };
+  }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Status);
@@ -32,11 +50,10 @@ Exit codes: 0 answering, 5 unreachable, 6 refused.`;
       this.print(`${color.bold('Version')}  API ${info.version}, server ${info.server ?? 'unknown'}`);
       this.print(`${color.bold('Latency')}  ${roundTripMs} ms`);
     } catch (error) {
-      if (error instanceof EesError && json) {
-        this.print(JSON.stringify({ ...where, reachable: false, error: error.code, message: error.message }));
-      } else if (error instanceof EesError) {
-        this.print(`${color.bold('Target ')}  ${shown} ${color.dim(`(${target.source})`)}`);
-        this.print(`${color.bold('Status ')}  ${color.red('not answering')}`);
+      // The JSON error object carries the target too (errorJsonExtras); at a terminal, say what failed.
+      if (error instanceof EesError && !json) {
+        this.print(`${color.bold('Target ')}  ${shown} ${color.dim(`(${target.profile === undefined ? target.source : `profile ${target.profile}`})`)}`);
+        this.print(`${color.bold('Status ')}  ${color.red(STATUS_OF[error.code] ?? 'not answering as an ees API')}`);
       }
       throw error;
     }

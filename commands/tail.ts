@@ -1,8 +1,10 @@
 import { Args, Flags } from '@oclif/core';
-import { EventNumbering, tailGlobal, tailStream, type TailBatch } from '../src/client/follow.js';
+import { tailGlobal, tailRecords, tailStream, type FollowRetry, type TailBatch } from '../src/client/follow.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/cli/checkpoint-file.js';
 import { ClientCommand } from '../src/cli/client-command.js';
-import { formatChangeset } from '../src/cli/format.js';
+import { parseDuration } from '../src/cli/duration.js';
+import { formatTailRecord } from '../src/cli/format.js';
+import { streamOutputFlags } from '../src/cli/output-flags.js';
 import { EesError } from '../src/core/errors.js';
 import { validateStreamId } from '../src/core/params.js';
 
@@ -19,16 +21,23 @@ interrupted; with no start point it prints only new changesets.
 every printed batch, so a cron job can build a projection incrementally, run after run. Across a
 crash it is at-least-once: the last batch may be printed again (each line carries its checkpoint).
 
+With --follow it outlives a restart of the server: it retries with backoff from the last checkpoint
+(a line on stderr says so) until the server answers again, or until --max-wait has passed (exit 5).
+
+-n/--count N stops after N changesets (N events with --events or --data-only); --limit is only the
+page size. --data-only prints the event payloads alone, one per line.
+
 Each JSON line is a changeset {"stream_id", "changeset_id", "events", "metadata", "checkpoint"},
 or with --events one event {"stream_id", "changeset_id", "event_id", "checkpoint", "data"}.
 "checkpoint" is absent for a stream's changesets read before following.
 
 Exit codes: 0 done or interrupted, 2 invalid input, 4 stream not found (without --follow),
-5 unreachable, 6 refused.`;
+5 unreachable (with --follow: after --max-wait), 6 refused.`;
 
   static override examples = [
     '<%= config.bin %> tail --from-checkpoint 0 --json > store.jsonl',
     '<%= config.bin %> tail -f',
+    '<%= config.bin %> tail -f -n 1 --data-only',
     '<%= config.bin %> tail account-42 --from 1 --follow',
     '<%= config.bin %> tail --checkpoint-file .projection-checkpoint --json | ./project.sh',
   ];
@@ -44,7 +53,20 @@ Exit codes: 0 done or interrupted, 2 invalid input, 4 stream not found (without 
     limit: Flags.integer({ description: 'Changesets per request (1 to 1000).', min: 1, max: 1000, default: 100 }),
     events: Flags.boolean({ description: 'Print one line per event instead of per changeset.' }),
     'checkpoint-file': Flags.string({ description: 'Resume from, and save progress to, this file (global order).' }),
+    ...streamOutputFlags,
+    'max-wait': Flags.string({ description: 'With --follow, give up after the store has been unreachable this long (e.g. 1m; default: never).', dependsOn: ['follow'] }),
   };
+
+  /** Following outlives a server restart: "reconnecting…" at a terminal, a JSON-free stderr line otherwise. */
+  private followRetry(maxWait: string | undefined, json: boolean): FollowRetry {
+    const interactive = process.stderr.isTTY === true && !json;
+    return {
+      ...(maxWait === undefined ? {} : { maxWaitMs: parseDuration(maxWait, '--max-wait') }),
+      onReconnecting: ({ error, checkpoint, retryInMs }) =>
+        process.stderr.write(`ees: ${interactive ? 'reconnecting… ' : ''}${error.message.replace(/\.$/, '')}; retrying in ${retryInMs / 1000}s from checkpoint ${checkpoint}.\n`),
+      onReconnected: () => process.stderr.write('ees: reconnected.\n'),
+    };
+  }
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Tail);
@@ -67,29 +89,19 @@ Exit codes: 0 done or interrupted, 2 invalid input, 4 stream not found (without 
     try {
       let batches: AsyncGenerator<TailBatch>;
       const checkpointFile = flags['checkpoint-file'];
+      const retry = this.followRetry(flags['max-wait'], json);
       if (args.stream === undefined) {
         const saved = checkpointFile === undefined ? undefined : await loadCheckpoint(checkpointFile);
         const explicit = saved ?? flags['from-checkpoint'];
         const from = explicit ?? (flags.follow && checkpointFile === undefined ? await client.headCheckpoint() : 0);
-        batches = tailGlobal(client, { from, limit: flags.limit, follow: flags.follow, signal: stop.signal });
+        batches = tailGlobal(client, { from, limit: flags.limit, follow: flags.follow, signal: stop.signal, retry });
       } else {
-        batches = tailStream(client, args.stream, { from: flags.from, limit: flags.limit, follow: flags.follow, signal: stop.signal });
+        batches = tailStream(client, args.stream, { from: flags.from, limit: flags.limit, follow: flags.follow, signal: stop.signal, retry });
       }
-
-      const numbering = flags.events ? new EventNumbering(client) : undefined;
-      for await (const batch of batches) {
-        for (const changeset of batch.changesets) {
-          if (numbering !== undefined) {
-            const first = await numbering.firstEventId(changeset);
-            changeset.events.forEach((data, index) => {
-              const line = { stream_id: changeset.stream_id, changeset_id: changeset.changeset_id, event_id: first + index, checkpoint: changeset.checkpoint, data };
-              this.print(json ? JSON.stringify(line) : `${color.dim(`@${changeset.checkpoint ?? '-'}`)} ${color.cyan(changeset.stream_id)} ${color.bold(`#${changeset.changeset_id}.${first + index}`)} ${JSON.stringify(data)}`);
-            });
-          } else if (json) {
-            this.print(JSON.stringify(changeset));
-          } else {
-            for (const line of formatChangeset(color, changeset, { showStream: args.stream === undefined })) this.print(line);
-          }
+      const unit = flags['data-only'] ? 'data' : flags.events ? 'events' : 'changesets';
+      for await (const batch of tailRecords(client, batches, { unit, ...(flags.count === undefined ? {} : { count: flags.count }) })) {
+        for (const record of batch.records) {
+          for (const line of formatTailRecord(color, record, { json, showStream: args.stream === undefined })) this.print(line);
         }
         if (checkpointFile !== undefined && batch.nextCheckpoint !== undefined) await saveCheckpoint(checkpointFile, batch.nextCheckpoint);
       }

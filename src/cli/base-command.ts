@@ -1,5 +1,6 @@
-import { Command, Errors, Flags } from '@oclif/core';
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { EesError, EXIT_CODES } from '../core/errors.js';
+import { reportFailure } from './error-output.js';
 
 /** True when the user asked for stack traces. */
 function wantsStackTraces(argv: readonly string[]): boolean {
@@ -13,25 +14,61 @@ function exitCodeFor(error: unknown): number {
   return EXIT_CODES.unexpected;
 }
 
+// oclif's own parser types (not exported by name): flags and args by name.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ParsedValues = { [name: string]: any };
+
+/** CloudFormation's rule for stack names, checked with the other flags so a bad one is a usage error. */
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
 /**
  * The base of every ees command: errors are one line on stderr with a stable exit code (the error
- * table's), and the stack trace only with --verbose or DEBUG=ees*. It also keeps that exit code
- * under --json, where oclif's own catch would turn it into 1.
+ * table's), under --json also one JSON object on stdout, and the stack trace only with --verbose
+ * or DEBUG=ees*. It also keeps that exit code under --json, where oclif's own catch would turn it
+ * into 1.
  */
 export abstract class EesCommand extends Command {
   static override baseFlags = {
     verbose: Flags.boolean({ description: 'Show stack traces of errors.', helpGroup: 'GLOBAL' }),
   };
 
+  /**
+   * Every failure to parse the command line is a usage error (exit 2), whichever oclif error
+   * raised it: a flag without its value, a value not among the options, a repeated flag.
+   */
+  protected override async parse<F extends ParsedValues, B extends ParsedValues, A extends ParsedValues>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    let parsed: Interfaces.ParserOutput<F, B, A>;
+    try {
+      parsed = await super.parse(options, argv);
+    } catch (error) {
+      if (error instanceof Errors.ExitError || error instanceof EesError) throw error;
+      const message = (error as Error).message.replace(/\s*See more help with --help\s*$/, '');
+      throw new EesError('INVALID_USAGE', `${message} (see ees ${this.id ?? ''} --help).`.replace('  ', ' '), { cause: error });
+    }
+    const stackName = (parsed.flags as Record<string, unknown>)['stack-name'];
+    if (typeof stackName === 'string' && !STACK_NAME.test(stackName)) {
+      throw new EesError('INVALID_USAGE', `--stack-name "${stackName}" is not a stack name: a letter, then letters, digits and hyphens (at most 128).`);
+    }
+    return parsed;
+  }
+
+  /** Keys a command adds to its JSON error object (status adds the target, for one). */
+  protected errorJsonExtras(_error: unknown): Record<string, unknown> {
+    return {};
+  }
+
+  /** Whether a failure also prints the JSON error object on stdout: with --json. */
+  protected printsJsonErrors(): boolean {
+    return this.jsonEnabled();
+  }
+
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     if (error instanceof Errors.ExitError) throw error;
     const exitCode = exitCodeFor(error);
-    const oneLine = (error.message ?? String(error))
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line !== '')
-      .join(' ');
-    process.stderr.write(`ees: ${oneLine}\n`);
+    reportFailure(error, { exitCode, json: this.printsJsonErrors(), extras: this.errorJsonExtras(error) });
     if (wantsStackTraces(this.argv) && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
     process.exitCode = exitCode;
     throw new Errors.ExitError(exitCode);

@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core';
 import { Chalk, type ChalkInstance } from 'chalk';
-import { EesClient } from '../client/http-client.js';
-import { resolveTarget, type Target } from '../client/target.js';
+import { DEFAULT_COMMIT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, EesClient, type ClientOptions } from '../client/http-client.js';
+import { redactEndpoint, resolveTarget, type Target } from '../client/target.js';
 import { EesCommand } from './base-command.js';
+import { parseDuration } from './duration.js';
 
 let pipeHandlerInstalled = false;
 
@@ -23,6 +24,11 @@ export const targetFlags = {
   stack: Flags.string({ description: 'A deployed stack to target, by name (reads its outputs).', helpGroup: 'TARGET' }),
   region: Flags.string({ description: 'AWS region of --stack (else AWS_REGION).', helpGroup: 'TARGET' }),
   token: Flags.string({ description: 'Bearer token for an `ees dev --token` server (or EES_TOKEN).', helpGroup: 'TARGET' }),
+  timeout: Flags.string({
+    description: `The longest a request may take, retries included (e.g. 5s; default ${DEFAULT_TIMEOUT_MS / 1000}s, ${DEFAULT_COMMIT_TIMEOUT_MS / 1000}s for a commit; or EES_TIMEOUT).`,
+    env: 'EES_TIMEOUT',
+    helpGroup: 'GLOBAL',
+  }),
   color: Flags.boolean({ description: 'Colour at a terminal (NO_COLOR=1 turns it off too).', allowNo: true, default: true, helpGroup: 'GLOBAL' }),
 };
 
@@ -42,7 +48,11 @@ export abstract class ClientCommand extends EesCommand {
   private client: EesClient | undefined;
   protected target: Target | undefined;
 
-  protected async connect(flags: { endpoint?: string; profile?: string; token?: string; stack?: string; region?: string }): Promise<EesClient> {
+  /** Whether a slow request may print a notice on stderr (not under a full-screen view). */
+  protected slowNotices = true;
+
+  protected async connect(flags: { endpoint?: string; profile?: string; token?: string; stack?: string; region?: string; timeout?: string; json?: boolean }): Promise<EesClient> {
+    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
     this.target = await resolveTarget({
       endpointFlag: flags.endpoint,
       profileFlag: flags.profile,
@@ -53,16 +63,24 @@ export abstract class ClientCommand extends EesCommand {
       env: process.env,
       configDir: this.config.configDir,
     });
+    const shown = redactEndpoint(this.target.endpoint);
+    const common: Omit<ClientOptions, 'endpoint'> = {
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(this.slowNotices && process.stderr.isTTY === true && flags.json !== true
+        ? { onSlow: ({ timeoutMs: limit }) => process.stderr.write(`ees: waiting for ${shown}… (gives up after ${limit / 1000}s; --timeout to change)\n`) }
+        : {}),
+    };
     if (this.target.auth === 'iam') {
       // Loaded only for IAM targets: the signer and the AWS credential chain are slow to import.
       const { createSigner } = await import('../client/sigv4.js');
       this.client = new EesClient({
+        ...common,
         endpoint: this.target.endpoint,
         sign: createSigner({ region: this.target.region || process.env['AWS_REGION'] || 'us-east-1' }),
       });
       return this.client;
     }
-    this.client = new EesClient({ endpoint: this.target.endpoint, ...(this.target.token === undefined ? {} : { token: this.target.token }) });
+    this.client = new EesClient({ ...common, endpoint: this.target.endpoint, ...(this.target.token === undefined ? {} : { token: this.target.token }) });
     return this.client;
   }
 

@@ -20,22 +20,79 @@ function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true || (error as { name?: string }).name === 'AbortError';
 }
 
+/** Failures a follower outlives: the server went away or answered 5xx for a while (a restart). */
+function isTransient(error: unknown): error is EesError {
+  return error instanceof EesError && (error.code === 'ENDPOINT_UNREACHABLE' || error.code === 'INTERNAL_ERROR' || error.code === 'REQUEST_TIMEOUT');
+}
+
+export interface ReconnectNotice {
+  readonly error: EesError;
+  /** The checkpoint the follower resumes from. */
+  readonly checkpoint: number;
+  /** How long it has been failing, and how long until the next try. */
+  readonly failingForMs: number;
+  readonly retryInMs: number;
+}
+
+export interface FollowRetry {
+  /** Give up once it has failed for this long (undefined: never). */
+  readonly maxWaitMs?: number;
+  readonly onReconnecting?: (notice: ReconnectNotice) => void;
+  readonly onReconnected?: () => void;
+  /** Backoff: the first pause, doubled up to the cap. */
+  readonly firstPauseMs?: number;
+  readonly maxPauseMs?: number;
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /**
  * The global order from `from`, one page per batch. With `follow` it then waits for new
- * changesets with long polls (never a busy loop) until `signal` aborts.
+ * changesets with long polls (never a busy loop) until `signal` aborts, and outlives a server
+ * restart: it retries with backoff from the last checkpoint, until `retry.maxWaitMs` if given.
  */
 export async function* tailGlobal(
   client: EesClient,
-  options: { from: number; limit: number; follow: boolean; signal?: AbortSignal },
+  options: { from: number; limit: number; follow: boolean; signal?: AbortSignal; retry?: FollowRetry },
 ): AsyncGenerator<TailBatch> {
   let checkpoint = options.from;
+  let failingSince: number | undefined;
+  let nextPauseMs = options.retry?.firstPauseMs ?? 500;
   while (options.signal?.aborted !== true) {
     let page;
     try {
       page = await client.readGlobal(checkpoint, options.limit, options.follow ? WAIT_SECONDS : 0, options.signal);
     } catch (error) {
       if (isAbort(error, options.signal)) return;
-      throw error;
+      if (!options.follow || !isTransient(error)) throw error;
+      // Counted from the first failure (not from when a long poll was sent: waiting is not failing).
+      failingSince ??= Date.now();
+      const failingForMs = Date.now() - failingSince;
+      const maxWaitMs = options.retry?.maxWaitMs;
+      if (maxWaitMs !== undefined && failingForMs + nextPauseMs > maxWaitMs) {
+        throw new EesError(error.code, `${error.message.replace(/\.$/, '')}; gave up after --max-wait ${maxWaitMs / 1000}s. Resume with --from-checkpoint ${checkpoint}.`, {
+          cause: error,
+        });
+      }
+      options.retry?.onReconnecting?.({ error, checkpoint, failingForMs, retryInMs: nextPauseMs });
+      await pause(nextPauseMs, options.signal);
+      nextPauseMs = Math.min(nextPauseMs * 2, options.retry?.maxPauseMs ?? 10_000);
+      continue;
+    }
+    if (failingSince !== undefined) {
+      failingSince = undefined;
+      nextPauseMs = options.retry?.firstPauseMs ?? 500;
+      options.retry?.onReconnected?.();
     }
     if (page.changesets.length > 0) {
       yield { changesets: page.changesets, nextCheckpoint: page.next_checkpoint };
@@ -55,7 +112,7 @@ export async function* tailGlobal(
 export async function* tailStream(
   client: EesClient,
   streamId: string,
-  options: { from: number | undefined; limit: number; follow: boolean; signal?: AbortSignal },
+  options: { from: number | undefined; limit: number; follow: boolean; signal?: AbortSignal; retry?: FollowRetry },
 ): AsyncGenerator<TailBatch> {
   const globalStart = options.follow ? await client.headCheckpoint() : 0;
   let lastSeen = 0;
@@ -74,7 +131,7 @@ export async function* tailStream(
     lastSeen = Number.NEGATIVE_INFINITY;
   }
   if (!options.follow) return;
-  for await (const batch of tailGlobal(client, { from: globalStart, limit: options.limit, follow: true, signal: options.signal })) {
+  for await (const batch of tailGlobal(client, { from: globalStart, limit: options.limit, follow: true, signal: options.signal, ...(options.retry === undefined ? {} : { retry: options.retry }) })) {
     const mine = batch.changesets.filter((changeset) => changeset.stream_id === streamId && changeset.changeset_id > lastSeen);
     if (mine.length > 0) {
       lastSeen = mine.at(-1)!.changeset_id;
@@ -108,6 +165,55 @@ export class EventNumbering {
       for (const changeset of changesets) count += changeset.events.length;
     }
     return count;
+  }
+}
+
+/** One printed unit of `ees tail`: a changeset, or one event of it. */
+export type TailRecord =
+  | { readonly kind: 'changeset'; readonly changeset: TailedChangeset }
+  | { readonly kind: 'event'; readonly changeset: TailedChangeset; readonly eventId: number | undefined; readonly data: unknown };
+
+export interface TailRecordBatch {
+  readonly records: readonly TailRecord[];
+  /** Where to resume after these records (for --checkpoint-file), when known. */
+  readonly nextCheckpoint?: number;
+}
+
+/**
+ * Turns batches into the records ees prints: changesets, or events (`unit: 'events'` numbers them,
+ * `'data'` does not need to), stopping after `count` records. A batch cut short by `count`
+ * resumes at the first changeset not printed whole.
+ */
+export async function* tailRecords(
+  client: EesClient,
+  batches: AsyncIterable<TailBatch>,
+  options: { unit: 'changesets' | 'events' | 'data'; count?: number },
+): AsyncGenerator<TailRecordBatch> {
+  const numbering = options.unit === 'events' ? new EventNumbering(client) : undefined;
+  let left = options.count ?? Number.POSITIVE_INFINITY;
+  if (left <= 0) return;
+  for await (const batch of batches) {
+    const records: TailRecord[] = [];
+    let resumeAt: number | undefined;
+    for (const changeset of batch.changesets) {
+      if (options.unit === 'changesets') {
+        records.push({ kind: 'changeset', changeset });
+        left--;
+      } else {
+        const first = numbering === undefined ? undefined : await numbering.firstEventId(changeset);
+        const events = changeset.events.slice(0, left);
+        events.forEach((data, index) => records.push({ kind: 'event', changeset, eventId: first === undefined ? undefined : first + index, data }));
+        left -= events.length;
+        if (events.length < changeset.events.length) resumeAt = changeset.checkpoint;
+      }
+      if (left <= 0) {
+        resumeAt ??= changeset.checkpoint === undefined ? undefined : changeset.checkpoint + 1;
+        break;
+      }
+    }
+    const nextCheckpoint = left <= 0 ? resumeAt : batch.nextCheckpoint;
+    yield { records, ...(nextCheckpoint === undefined ? {} : { nextCheckpoint }) };
+    if (left <= 0) return;
   }
 }
 

@@ -12,8 +12,21 @@ export interface ClientOptions {
   /** Read retries on connection errors and 5xx, with backoff. Commits are never retried. */
   readonly readRetries?: number;
   readonly retryBaseMs?: number;
-  readonly requestTimeoutMs?: number;
+  /** The longest one call may take, its retries included (a long poll adds its wait). */
+  readonly timeoutMs?: number;
+  /** The same for a commit, when `timeoutMs` is not given. */
+  readonly commitTimeoutMs?: number;
+  /** Called once per call that has had no answer for `slowAfterMs` (a long poll's wait not counted). */
+  readonly onSlow?: (notice: { method: string; path: string; waitedMs: number; timeoutMs: number }) => void;
+  readonly slowAfterMs?: number;
 }
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+/**
+ * A commit waits longer by default: giving up early turns a slow success into an unknown outcome,
+ * and just above API Gateway's 29 s its own answer (even a 504) always comes first.
+ */
+export const DEFAULT_COMMIT_TIMEOUT_MS = 30_000;
 
 export interface ChangesetBody {
   readonly events: readonly unknown[];
@@ -26,6 +39,8 @@ export interface StreamChangeset {
   readonly changeset_id: number;
   readonly events: unknown[];
   readonly metadata: Record<string, unknown>;
+  /** When it was committed (ISO 8601), on servers that send it. */
+  readonly committed_at?: string;
 }
 
 export interface StreamEvent {
@@ -60,6 +75,8 @@ export interface VersionInfo {
 }
 
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
+/** Failures that happen before a request leaves this machine: a commit that failed so was not sent. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 function describeConnectionError(error: unknown): string | undefined {
   if (error instanceof undiciErrors.ConnectTimeoutError) return 'connection timed out';
@@ -71,6 +88,12 @@ function describeConnectionError(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+function wasNotSent(error: unknown): boolean {
+  return error instanceof undiciErrors.ConnectTimeoutError || NOT_SENT.has((error as { code?: string }).code ?? '');
+}
+
+const seconds = (ms: number): string => `${Math.round(ms / 100) / 10}s`;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -86,7 +109,7 @@ export class EesClient {
     this.options = options;
     this.endpoint = options.endpoint.replace(/\/+$/, '');
     this.shown = redactEndpoint(this.endpoint);
-    this.agent = new Agent({ keepAliveTimeout: 4_000, connect: { timeout: 5_000 } });
+    this.agent = new Agent({ keepAliveTimeout: 4_000, connect: { timeout: Math.min(5_000, options.timeoutMs ?? 5_000) } });
   }
 
   async close(): Promise<void> {
@@ -96,78 +119,117 @@ export class EesClient {
   private async send(
     method: 'GET' | 'POST',
     path: string,
-    options: { body?: string; retries: number; timeoutMs?: number; signal?: AbortSignal },
+    options: { body?: string; retries: number; waitMs?: number; signal?: AbortSignal },
   ): Promise<{ status: number; headers: Dispatcher.ResponseData['headers']; text: string }> {
     const url = new URL(`${this.endpoint}${path}`);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (this.options.token !== undefined) headers['authorization'] = `Bearer ${this.options.token}`;
     if (this.options.sign !== undefined) Object.assign(headers, await this.options.sign({ method, url, headers, body: options.body ?? '' }));
-    const timeout = options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000;
-    for (let attempt = 0; ; attempt++) {
-      let outcome: { status: number; headers: Dispatcher.ResponseData['headers']; text: string } | undefined;
-      let failure: unknown;
-      try {
-        const response = await request(url, {
-          method,
-          headers,
-          body: options.body,
-          dispatcher: this.agent,
-          headersTimeout: timeout,
-          bodyTimeout: timeout,
-          signal: options.signal,
-        });
-        outcome = { status: response.statusCode, headers: response.headers, text: await response.body.text() };
-      } catch (error) {
-        if (options.signal?.aborted) throw error;
-        failure = error;
+    const timeoutMs = this.options.timeoutMs ?? (method === 'POST' ? (this.options.commitTimeoutMs ?? DEFAULT_COMMIT_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS);
+    const waitMs = options.waitMs ?? 0;
+    const deadline = performance.now() + timeoutMs + waitMs;
+    const slowAfterMs = this.options.slowAfterMs ?? 2_000;
+    const slowTimer =
+      this.options.onSlow === undefined || slowAfterMs >= timeoutMs
+        ? undefined
+        : setTimeout(() => this.options.onSlow?.({ method, path, waitedMs: slowAfterMs, timeoutMs }), waitMs + slowAfterMs);
+    slowTimer?.unref();
+    try {
+      for (let attempt = 0; ; attempt++) {
+        let outcome: { status: number; headers: Dispatcher.ResponseData['headers']; text: string } | undefined;
+        let failure: unknown;
+        // The whole call keeps to the deadline: a server that accepts and never answers cannot hang it.
+        const remaining = Math.max(1, Math.round(deadline - performance.now()));
+        try {
+          const response = await request(url, {
+            method,
+            headers,
+            body: options.body,
+            dispatcher: this.agent,
+            headersTimeout: remaining,
+            bodyTimeout: remaining,
+            signal: options.signal,
+          });
+          outcome = { status: response.statusCode, headers: response.headers, text: await response.body.text() };
+        } catch (error) {
+          if (options.signal?.aborted) throw error;
+          failure = error;
+        }
+        const retryable = outcome === undefined ? describeConnectionError(failure) !== undefined : outcome.status >= 500;
+        const pause = (this.options.retryBaseMs ?? 200) * 3 ** attempt;
+        if (retryable && attempt < options.retries && performance.now() + pause < deadline) {
+          await sleep(pause);
+          continue;
+        }
+        if (outcome !== undefined) return outcome;
+        const reason = describeConnectionError(failure);
+        if (reason === undefined) throw failure;
+        const timedOut = failure instanceof undiciErrors.HeadersTimeoutError || failure instanceof undiciErrors.BodyTimeoutError;
+        const why = timedOut ? `no answer within ${seconds(timeoutMs)} (--timeout or EES_TIMEOUT allow longer)` : reason;
+        if (method === 'POST' && !wasNotSent(failure)) {
+          throw new EesError('COMMIT_OUTCOME_UNKNOWN', `The commit was sent to ${this.shown}, but ${timedOut ? why : `the ${reason} before an answer`}: it may be stored.`, {
+            cause: failure,
+          });
+        }
+        throw new EesError('ENDPOINT_UNREACHABLE', `Cannot reach ${this.shown}: ${why}.`, { cause: failure });
       }
-      const retryable = outcome === undefined ? describeConnectionError(failure) !== undefined : outcome.status >= 500;
-      if (retryable && attempt < options.retries) {
-        await sleep((this.options.retryBaseMs ?? 200) * 3 ** attempt);
-        continue;
-      }
-      if (outcome !== undefined) return outcome;
-      const reason = describeConnectionError(failure);
-      if (reason !== undefined) {
-        throw new EesError('ENDPOINT_UNREACHABLE', `Cannot reach ${this.shown}: ${reason}.`, { cause: failure });
-      }
-      throw failure;
+    } finally {
+      clearTimeout(slowTimer);
     }
   }
 
   private async call<T>(
     method: 'GET' | 'POST',
     path: string,
-    options: { body?: string; retry: boolean; timeoutMs?: number; signal?: AbortSignal },
+    options: { body?: string; retry: boolean; waitMs?: number; signal?: AbortSignal },
   ): Promise<{ body: T; headers: Dispatcher.ResponseData['headers'] }> {
     const retries = options.retry ? (this.options.readRetries ?? 3) : 0;
-    const response = await this.send(method, path, { body: options.body, retries, timeoutMs: options.timeoutMs, signal: options.signal });
+    const response = await this.send(method, path, { body: options.body, retries, waitMs: options.waitMs, signal: options.signal });
     let parsed: unknown;
     try {
       parsed = JSON.parse(response.text);
     } catch {
       parsed = undefined;
     }
-    if (response.status >= 200 && response.status < 300 && parsed !== undefined) return { body: parsed as T, headers: response.headers };
-    throw this.errorFrom(response.status, parsed);
+    if (response.status >= 200 && response.status < 300 && parsed !== undefined && parsed !== null && typeof parsed === 'object') {
+      return { body: parsed as T, headers: response.headers };
+    }
+    throw this.errorFrom(response.status, parsed, response.headers);
   }
 
-  private errorFrom(status: number, body: unknown): EesError {
+  private errorFrom(status: number, body: unknown, headers: Dispatcher.ResponseData['headers']): EesError {
     const fields = (body ?? {}) as { error?: unknown; message?: unknown; stream_id?: unknown };
-    const message = typeof fields.message === 'string' ? fields.message : `The server answered HTTP ${status}.`;
+    const message = typeof fields.message === 'string' ? fields.message : `HTTP ${status}`;
     const streamId = typeof fields.stream_id === 'string' ? fields.stream_id : undefined;
     const details = body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : undefined;
-    if (isErrorCode(fields.error)) return new EesError(fields.error, message, { streamId, details });
-    // API Gateway and proxies answer auth failures without an ees error code.
-    if (status === 401) return new EesError('UNAUTHORIZED', `${this.shown} refused the credentials: ${message}`, { details });
-    if (status === 403) return new EesError('FORBIDDEN', `${this.shown} refused access: ${message}`, { details });
-    return new EesError('INTERNAL_ERROR', `${this.shown} answered HTTP ${status}: ${message}`, { streamId, details });
+    const tokenHint =
+      this.options.sign !== undefined
+        ? ' Check the AWS credentials and their permissions.'
+        : this.options.token === undefined
+          ? ' It needs a token: pass --token or set EES_TOKEN.'
+          : ' The token given (--token or EES_TOKEN) is not the one it expects.';
+    if (status === 401 || fields.error === 'UNAUTHORIZED') {
+      return new EesError('UNAUTHORIZED', `${this.shown} refused the request (401).${tokenHint}`, { details: { ...details, error: 'UNAUTHORIZED', message } });
+    }
+    if (status === 403 || fields.error === 'FORBIDDEN') {
+      return new EesError('FORBIDDEN', `${this.shown} refused access (403): ${message}.${this.options.sign !== undefined ? tokenHint : ''}`, { details });
+    }
+    if (isErrorCode(fields.error)) return new EesError(fields.error, typeof fields.message === 'string' ? fields.message : `The server answered HTTP ${status}.`, { streamId, details });
+    // No ees error body: a wrong URL, a proxy's page, another kind of server.
+    const contentType = String(headers['content-type'] ?? 'no content type').split(';')[0];
+    if (status >= 500 && status !== 501) {
+      return new EesError('INTERNAL_ERROR', `${this.shown} answered HTTP ${status} (${contentType}) without an ees error body.`, { details });
+    }
+    return new EesError('NOT_AN_EES_SERVER', `${this.shown} answered HTTP ${status} (${contentType}), not as an ees API: is it the right endpoint?`, { details });
   }
 
   async version(): Promise<VersionInfo> {
     const started = performance.now();
-    const { body, headers } = await this.call<{ version: string }>('GET', '/version', { retry: false, timeoutMs: 10_000 });
+    const { body, headers } = await this.call<{ version?: unknown }>('GET', '/version', { retry: false });
+    if (typeof body.version !== 'string') {
+      throw new EesError('NOT_AN_EES_SERVER', `${this.shown}/version answered without an API version: is it an ees endpoint?`);
+    }
     const server = headers['server'];
     return { version: body.version, server: Array.isArray(server) ? server[0] : server, roundTripMs: performance.now() - started };
   }
@@ -204,7 +266,7 @@ export class EesClient {
   async readGlobal(checkpoint: number, limit: number, waitSeconds = 0, signal?: AbortSignal): Promise<GlobalPage> {
     const { body } = await this.call<GlobalPage>('GET', `/changesets?checkpoint=${checkpoint}&limit=${limit}&wait=${waitSeconds}`, {
       retry: true,
-      timeoutMs: 30_000 + waitSeconds * 1000,
+      waitMs: waitSeconds * 1000,
       signal,
     });
     return body;

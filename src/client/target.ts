@@ -50,21 +50,32 @@ function checkedEndpoint(raw: string, from: string): string {
   return raw.replace(/\/+$/, '');
 }
 
-export async function readProfiles(configDir: string): Promise<Record<string, Profile>> {
+/** profiles.json: the named targets, and the one `ees profile use` made the default. */
+export interface ProfilesFile {
+  readonly profiles: Record<string, Profile>;
+  readonly default?: string;
+}
+
+export async function readProfilesFile(configDir: string): Promise<ProfilesFile> {
   const path = join(configDir, PROFILES_FILE);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { profiles: {} };
+    throw new EesError('INVALID_USAGE', `Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
   }
+  let parsed: { profiles?: Record<string, Profile>; default?: unknown };
   try {
-    const parsed = JSON.parse(text) as { profiles?: Record<string, Profile> };
-    return parsed.profiles ?? {};
+    parsed = JSON.parse(text) as typeof parsed;
   } catch {
     throw new EesError('INVALID_USAGE', `${path} is not valid JSON; fix or remove it.`);
   }
+  return { profiles: parsed.profiles ?? {}, ...(typeof parsed.default === 'string' ? { default: parsed.default } : {}) };
+}
+
+export async function readProfiles(configDir: string): Promise<Record<string, Profile>> {
+  return (await readProfilesFile(configDir)).profiles;
 }
 
 function fromProfile(profile: Profile, source: 'stack' | 'profile', name: string, token: string | undefined): Target {
@@ -80,7 +91,8 @@ function fromProfile(profile: Profile, source: 'stack' | 'profile', name: string
 
 /**
  * Which event store a client command talks to: --endpoint, then EES_ENDPOINT, then --stack (a
- * deployed stack's outputs), then --profile or EES_PROFILE, then the local default.
+ * deployed stack's outputs), then --profile or EES_PROFILE, then the default profile (`ees profile
+ * use`), then the local default.
  */
 export async function resolveTarget(inputs: TargetInputs): Promise<Target> {
   const token = inputs.tokenFlag ?? inputs.env['EES_TOKEN'];
@@ -98,15 +110,16 @@ export async function resolveTarget(inputs: TargetInputs): Promise<Target> {
     if (inputs.stackProfile === undefined) throw new EesError('INVALID_USAGE', '--stack is not available here.');
     return fromProfile(await inputs.stackProfile(inputs.stackFlag, region), 'stack', inputs.stackFlag, token);
   }
-  const profileName = inputs.profileFlag ?? (inputs.env['EES_PROFILE'] || undefined);
+  const file = await readProfilesFile(inputs.configDir);
+  const profileName = inputs.profileFlag ?? (inputs.env['EES_PROFILE'] || undefined) ?? file.default;
   if (profileName !== undefined) {
-    const profiles = await readProfiles(inputs.configDir);
-    const profile = profiles[profileName];
+    const profile = file.profiles[profileName];
     if (profile === undefined) {
-      const known = Object.keys(profiles);
+      const known = Object.keys(file.profiles);
+      const chosenBy = inputs.profileFlag !== undefined ? '--profile' : inputs.env['EES_PROFILE'] ? 'EES_PROFILE' : '`ees profile use`';
       throw new EesError(
         'INVALID_USAGE',
-        `There is no profile "${profileName}" in ${join(inputs.configDir, PROFILES_FILE)}${known.length > 0 ? ` (known: ${known.join(', ')})` : ''}. \`ees deploy\` saves one.`,
+        `There is no profile "${profileName}" (${chosenBy}) in ${join(inputs.configDir, PROFILES_FILE)}${known.length > 0 ? ` (known: ${known.join(', ')})` : ''}. \`ees profile add\` or \`ees deploy\` saves one.`,
       );
     }
     return fromProfile(profile, 'profile', profileName, token);

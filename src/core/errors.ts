@@ -31,6 +31,10 @@ export const ERROR_TABLE = {
   // Client-side only: never sent by the server.
   INVALID_USAGE: { status: 400, exitCode: 2 },
   ENDPOINT_UNREACHABLE: { status: 503, exitCode: 5 },
+  // The endpoint answered, but not as an ees server (a wrong URL, a proxy's page).
+  NOT_AN_EES_SERVER: { status: 502, exitCode: 5 },
+  // A commit was sent and no answer came back: it may or may not be stored.
+  COMMIT_OUTCOME_UNKNOWN: { status: 504, exitCode: 7 },
 } as const satisfies Record<string, { status: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;
@@ -44,6 +48,7 @@ export const EXIT_CODES = {
   streamNotFound: 4,
   unreachable: 5,
   unauthorized: 6,
+  outcomeUnknown: 7,
 } as const;
 
 export function isErrorCode(value: unknown): value is ErrorCode {

@@ -19,29 +19,59 @@ export interface StatsViewProps {
 const number = (value: number): string => value.toLocaleString('en-US');
 const rate = (value: number): string => (value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1));
 
-function Row({ label, value, detail }: { label: string; value: string; detail?: string }) {
+function Row({ label, value, detail, labelWidth }: { label: string; value: string; detail?: string; labelWidth: number }) {
   return (
     <Box>
-      <Box width={18} flexShrink={0}>
-        <Text dimColor>{label}</Text>
+      <Box width={labelWidth} flexShrink={0}>
+        <Text dimColor wrap="truncate-end">
+          {label}
+        </Text>
       </Box>
-      <Text bold>{value}</Text>
-      {detail === undefined ? null : <Text dimColor> {detail}</Text>}
+      <Box flexShrink={0}>
+        <Text bold>{value}</Text>
+      </Box>
+      {detail === undefined ? null : (
+        <Text dimColor wrap="truncate-end">
+          {' '}
+          {detail}
+        </Text>
+      )}
     </Box>
   );
 }
 
+/**
+ * The commit-rate line within `columns`: the figures first, the sparkline in what is left, and
+ * the events rate only when there is room for it, so the line never wraps.
+ */
+export function rateLine(rates: readonly RatePoint[], columns: number): { spark: string; changesets: string; events: string } {
+  const latest = rates.at(-1);
+  const changesets = latest === undefined ? '…' : `${rate(latest.changesetsPerSecond)}/s`;
+  const events = latest === undefined ? '' : `(${rate(latest.eventsPerSecond)} events/s)`;
+  const withEvents = columns - changesets.length - 1 - events.length - 1;
+  const showEvents = events !== '' && withEvents >= 8;
+  const sparkWidth = Math.min(60, showEvents ? withEvents : columns - changesets.length - 1);
+  const spark = sparkWidth >= 4 ? sparkline(rates.map((point) => point.changesetsPerSecond), sparkWidth) : '';
+  return { spark, changesets, events: showEvents ? events : '' };
+}
+
 /** The `ees stats` panel: totals, the head and the statistics' lag, and the commit rate. */
 export function StatsView(props: StatsViewProps) {
-  const width = Math.max(40, Math.min(props.width, 100));
+  // The panel never outgrows the terminal (a wider panel would wrap into garbage): labels and
+  // details shrink first, then the sparkline and the events rate give way.
+  const width = Math.max(20, Math.min(props.width, 100));
+  const inner = width - 4;
+  const labelWidth = inner >= 40 ? 18 : Math.max(8, Math.min(16, inner - 10));
   const { reading } = props;
-  const latest = props.rates.at(-1);
-  const sparkWidth = Math.max(8, width - 40);
+  const line = rateLine(props.rates, inner - labelWidth);
+  // flexShrink lets the layout itself narrow the panel when the terminal shrinks, before React has
+  // re-rendered with the new width: that first frame must not be wider than the terminal either.
   return (
-    <Box flexDirection="column" width={width} borderStyle="round" borderColor={props.error === undefined ? 'cyan' : 'red'} paddingX={1}>
+    <Box>
+      <Box flexDirection="column" flexBasis={width} flexShrink={1} flexGrow={0} borderStyle="round" borderColor={props.error === undefined ? 'cyan' : 'red'} paddingX={1}>
       <Box flexDirection={width >= 70 ? 'row' : 'column'}>
         <Box flexShrink={0} marginRight={2}>
-          <Text bold color="cyan">
+          <Text bold color="cyan" wrap="truncate-end">
             Elastic Event Store
           </Text>
         </Box>
@@ -53,12 +83,13 @@ export function StatsView(props: StatsViewProps) {
         <Text dimColor>{props.error === undefined ? 'Reading…' : ''}</Text>
       ) : (
         <Box flexDirection="column" marginTop={1}>
-          <Row label="Streams" value={number(reading.statistics.total_streams)} />
-          <Row label="Changesets" value={number(reading.statistics.total_changesets)} />
-          <Row label="Events" value={number(reading.statistics.total_events)} />
-          <Row label="Longest stream" value={number(reading.statistics.max_stream_length)} detail="changesets" />
-          <Row label="Head checkpoint" value={number(reading.headCheckpoint)} />
+          <Row labelWidth={labelWidth} label="Streams" value={number(reading.statistics.total_streams)} />
+          <Row labelWidth={labelWidth} label="Changesets" value={number(reading.statistics.total_changesets)} />
+          <Row labelWidth={labelWidth} label="Events" value={number(reading.statistics.total_events)} />
+          <Row labelWidth={labelWidth} label="Longest stream" value={number(reading.statistics.max_stream_length)} detail="changesets" />
+          <Row labelWidth={labelWidth} label="Head checkpoint" value={number(reading.headCheckpoint)} />
           <Row
+            labelWidth={labelWidth}
             label="Statistics lag"
             value={number(statisticsLag(reading))}
             detail={statisticsLag(reading) === 0 ? 'up to date' : `changesets behind (at ${number(reading.statistics.statistics_version)})`}
@@ -67,12 +98,14 @@ export function StatsView(props: StatsViewProps) {
       )}
       {props.watching && reading !== undefined ? (
         <Box marginTop={1}>
-          <Box width={18} flexShrink={0}>
-            <Text dimColor>Commit rate</Text>
+          <Box width={labelWidth} flexShrink={0}>
+            <Text dimColor wrap="truncate-end">
+              Commit rate
+            </Text>
           </Box>
-          <Text color="green">{sparkline(props.rates.map((point) => point.changesetsPerSecond), sparkWidth)}</Text>
-          <Text> {latest === undefined ? '…' : `${rate(latest.changesetsPerSecond)}/s`}</Text>
-          <Text dimColor> {latest === undefined ? '' : `(${rate(latest.eventsPerSecond)} events/s)`}</Text>
+          {line.spark === '' ? null : <Text color="green">{line.spark} </Text>}
+          <Text>{line.changesets}</Text>
+          {line.events === '' ? null : <Text dimColor> {line.events}</Text>}
         </Box>
       ) : null}
       {props.error === undefined ? null : (
@@ -84,10 +117,11 @@ export function StatsView(props: StatsViewProps) {
         </Box>
       )}
       {props.watching ? (
-        <Text dimColor>
+        <Text dimColor wrap="truncate-end">
           every {props.intervalMs / 1000}s · q to quit
         </Text>
       ) : null}
+      </Box>
     </Box>
   );
 }

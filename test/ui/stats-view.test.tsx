@@ -64,6 +64,15 @@ describe('the ees stats view', () => {
     expect(frame).toMatch(/Events\s+3,911/);
   });
 
+  it('keeps every line, the rate line too, within 40, 30 and 20 columns', () => {
+    const rates = [0, 5, 10, 120.5].map((changesetsPerSecond) => ({ changesetsPerSecond, eventsPerSecond: changesetsPerSecond * 30 }));
+    for (const width of [40, 30, 20]) {
+      const lines = view({ watching: true, rates, width }).split('\n');
+      expect(Math.max(...lines.map((line) => [...line].length)), `at ${width} columns`).toBeLessThanOrEqual(width);
+      expect(lines.find((line) => line.includes('Commit'))).toMatch(/121\/s/);
+    }
+  });
+
   it('shows an unreachable target clearly, and that it keeps retrying under --watch', () => {
     const message = 'Cannot reach http://127.0.0.1:3000: connection refused.';
     expect(view({ reading: undefined, error: message })).toContain(message);

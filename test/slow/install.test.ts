@@ -42,7 +42,7 @@ describe('the packed package, installed with --omit=dev', () => {
     const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockPackage> };
     const root = lock.packages['']!;
     const integrity = `sha512-${createHash('sha512').update(readFileSync(join(project, tarball))).digest('base64')}`;
-    const packages: Record<string, LockPackage & Record<string, unknown>> = {
+    const packages: Record<string, LockPackage | Record<string, unknown>> = {
       '': { name: 'app', dependencies: { 'elastic-event-store': `file:${tarball}` } },
       'node_modules/elastic-event-store': { version: root.version, resolved: `file:${tarball}`, integrity, dependencies: root.dependencies, bin: root.bin, engines: root.engines, license: root.license },
     };

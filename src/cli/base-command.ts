@@ -18,9 +18,6 @@ function exitCodeFor(error: unknown): number {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ParsedValues = { [name: string]: any };
 
-/** CloudFormation's rule for stack names, checked with the other flags so a bad one is a usage error. */
-const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
-
 /**
  * The base of every ees command: errors are one line on stderr with a stable exit code (the error
  * table's), under --json also one JSON object on stdout, and the stack trace only with --verbose
@@ -47,10 +44,6 @@ export abstract class EesCommand extends Command {
       if (error instanceof Errors.ExitError || error instanceof EesError) throw error;
       const message = (error as Error).message.replace(/\s*See more help with --help\s*$/, '');
       throw new EesError('INVALID_USAGE', `${message} (see ees ${this.id ?? ''} --help).`.replace('  ', ' '), { cause: error });
-    }
-    const stackName = (parsed.flags as Record<string, unknown>)['stack-name'];
-    if (typeof stackName === 'string' && !STACK_NAME.test(stackName)) {
-      throw new EesError('INVALID_USAGE', `--stack-name "${stackName}" is not a stack name: a letter, then letters, digits and hyphens (at most 128).`);
     }
     return parsed;
   }

@@ -6,13 +6,13 @@ import { plainProgressLine, ProgressStore } from '../deploy/progress.js';
 import { EesCommand } from './base-command.js';
 
 /** CloudFormation's rule for stack names (its topics are named after it too). */
-const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,99}$/;
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
 export const stackNameFlag = Flags.string({
   description: 'Name of the CloudFormation stack (letters, digits and hyphens, starting with a letter).',
   default: 'ees',
   parse: async (input) => {
-    if (!STACK_NAME.test(input)) throw new EesError('INVALID_USAGE', `"${input}" is not a stack name: use letters, digits and hyphens, starting with a letter (at most 100).`);
+    if (!STACK_NAME.test(input)) throw new EesError('INVALID_USAGE', `"${input}" is not a stack name: a letter, then letters, digits and hyphens (at most 128).`);
     return input;
   },
 });

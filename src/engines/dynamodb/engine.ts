@@ -77,7 +77,8 @@ export class DynamoDbEngine implements EventStoreEngine {
         IndexName: EVENTS_INDEXES.lastEvent,
         KeyConditionExpression: 'stream_id = :s',
         ExpressionAttributeValues: { ':s': str(streamId) },
-        ProjectionExpression: 'changeset_id, last_event_id',
+        // No ProjectionExpression: the index holds only keys, and naming attributes makes
+        // DynamoDB Local bill a fetch from the table as well.
         ScanIndexForward: false,
         Limit: 1,
         ConsistentRead: consistentRead,

@@ -13,6 +13,7 @@ import { measureCost, renderCostModel, unitsPerChangeset } from './cost.js';
 import { measureDynamoDb } from './dynamodb.js';
 import { measureHttp } from './http.js';
 import { measureLambdaBundles } from './lambda.js';
+import { measureLambdaMemory, renderLambdaMemory } from './lambda-memory.js';
 
 const smoke = process.argv.includes('--smoke');
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
@@ -87,7 +88,7 @@ async function globalReadEventsPerSecond(): Promise<number> {
   });
 }
 
-/** `--only=http` (or appends, reads, lambda, dynamodb, cost) runs one part. */
+/** `--only=http` (or appends, reads, lambda, dynamodb, cost, memory) runs one part. */
 const only = process.argv.find((argument) => argument.startsWith('--only='))?.slice('--only='.length);
 const runs = (part: string): boolean => only === undefined || only === part;
 
@@ -156,6 +157,8 @@ async function main(): Promise<void> {
     costModel = renderCostModel(cost);
   }
 
+  const memory = runs('memory') ? renderLambdaMemory(await measureLambdaMemory(smoke)) : undefined;
+
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}${smoke ? ' (smoke run: figures not meaningful)' : ''}`);
   console.log('| scenario | result | baseline | ratio |');
   console.log('|---|---|---|---|');
@@ -167,6 +170,7 @@ async function main(): Promise<void> {
     console.log(`| ${row.scenario} | ${value} ${row.unit} | ${baseline} | ${ratio} |`);
   }
   if (costModel !== undefined) console.log(`\n${costModel}`);
+  if (memory !== undefined) console.log(`\n${memory}`);
 }
 
 await main();

@@ -43,7 +43,7 @@ export const OUTPUTS = {
  * Memory per function, in MB (Lambda gives CPU in proportion: 1,769 MB is one vCPU). Chosen from
  * measured peak memory and CPU time per invocation: docs/cost.md, "Memory sizes".
  */
-export const MEMORY_SIZES: Record<LambdaName, number> = { api: 1024, indexer: 512, publisher: 512, projector: 512 };
+export const MEMORY_SIZES: Record<LambdaName, number> = { api: 512, indexer: 512, publisher: 512, projector: 512 };
 
 const attribute = (key: KeyDefinition): dynamodb.Attribute => ({
   name: key.name,

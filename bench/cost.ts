@@ -10,9 +10,12 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, DynamoDBBatchResponse
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { startDynamoDbLocal } from '../src/dev/dynamodb-local.js';
+import { DynamoDbEngine } from '../src/engines/dynamodb/engine.js';
 import type { Item } from '../src/engines/dynamodb/items.js';
 import { tableNames } from '../src/engines/dynamodb/schema.js';
 import { ensureTables, localDynamoDbClient } from '../src/engines/dynamodb/tables.js';
+import { createApiHandler } from '../src/http/handler.js';
+import { apiGatewayHandler } from '../src/lambda/api-gateway.js';
 import { lambdaCodeDirectory } from '../stack/bundle.js';
 import { MEMORY_SIZES } from '../stack/event-store.js';
 import { startCapacityProxy, type CapacityTally } from './capacity-proxy.js';
@@ -164,6 +167,8 @@ export interface CostFigures {
   readonly publish: Phase & { readonly snsPublishes: number; readonly snsPayloadBytes: number };
   /** One idle follower, observed for `followSeconds`. */
   readonly follow: Phase & { readonly followSeconds: number; readonly polls: number; readonly waitSeconds: number };
+  /** The same follower on an engine set as the `api` Lambda was before (a look every 250 ms): reads per second. */
+  readonly followBeforeReadsPerSecond: number;
   /** Follower-visible delay after indexing, per sample, in ms. */
   readonly visibleAfterIndexingMs: readonly number[];
 }
@@ -280,6 +285,11 @@ export async function measureCost(smoke: boolean): Promise<CostFigures> {
     });
     const followPhase = { capacity: proxy.reset(), invocations: polls, lambdaSeconds: follow.result, followSeconds: follow.seconds, polls, waitSeconds: wait };
 
+    // The baseline: one such long poll through the same handler, on an engine polling every 250 ms.
+    const before = apiGatewayHandler(createApiHandler({ engine: new DynamoDbEngine({ client: counted, tables, pollIntervalMs: 250 }), serverVersion: 'bench' }));
+    const beforeSeconds = (await timed(() => before(proxyEvent('GET', '/changesets', { query: { checkpoint: String(checkpoint), wait: String(wait) } })))).seconds;
+    const followBeforeReadsPerSecond = proxy.reset().readRequests / beforeSeconds;
+
     // Follower-visible delay: a changeset committed and indexed at a random moment of a long poll.
     const visibleAfterIndexingMs: number[] = [];
     for (let sample = 0; sample < (smoke ? 1 : 8); sample++) {
@@ -304,6 +314,7 @@ export async function measureCost(smoke: boolean): Promise<CostFigures> {
       index,
       publish: { ...published, snsPublishes: snsTally.billedPublishes, snsPayloadBytes: snsTally.payloadBytes },
       follow: followPhase,
+      followBeforeReadsPerSecond,
       visibleAfterIndexingMs,
     };
   } finally {

@@ -272,7 +272,7 @@ export async function measureCost(smoke: boolean): Promise<CostFigures> {
     };
     let checkpoint = await head();
 
-    // An idle follower: back-to-back long polls, as `ees read --follow` makes them.
+    // An idle follower: back-to-back long polls, as `ees tail --follow` makes them.
     const wait = smoke ? 1 : FOLLOWER_WAIT_SECONDS;
     const polls = 2;
     proxy.reset();

@@ -16,7 +16,7 @@ import { tableNames } from '../src/engines/dynamodb/schema.js';
 import { ensureTables, localDynamoDbClient } from '../src/engines/dynamodb/tables.js';
 import { createApiHandler } from '../src/http/handler.js';
 import { apiGatewayHandler } from '../src/lambda/api-gateway.js';
-import { lambdaCodeDirectory } from '../stack/bundle.js';
+import { lambdaCodeDirectory } from '../stack/lambda-code.js';
 import { MEMORY_SIZES } from '../stack/event-store.js';
 import { startCapacityProxy, type CapacityTally } from './capacity-proxy.js';
 import { startSnsStandIn } from './sns-stand-in.js';

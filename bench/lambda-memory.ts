@@ -13,7 +13,7 @@ import { DynamoDbEngine } from '../src/engines/dynamodb/engine.js';
 import { GlobalIndexer } from '../src/engines/dynamodb/indexer.js';
 import { tableNames } from '../src/engines/dynamodb/schema.js';
 import { ensureTables, localDynamoDbClient } from '../src/engines/dynamodb/tables.js';
-import { LAMBDA_ENTRIES, lambdaCodeDirectory, type LambdaName } from '../stack/bundle.js';
+import { LAMBDA_ENTRIES, lambdaCodeDirectory, type LambdaName } from '../stack/lambda-code.js';
 import { MEMORY_SIZES } from '../stack/event-store.js';
 import { PRICES } from './cost.js';
 import { startSnsStandIn } from './sns-stand-in.js';

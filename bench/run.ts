@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import type { NewChangeset } from '../src/core/types.js';
 import { SqliteEngine } from '../src/engines/sqlite/engine.js';
 import { createApiHandler } from '../src/http/handler.js';
+import { measureCost, renderCostModel, unitsPerChangeset } from './cost.js';
 import { measureDynamoDb } from './dynamodb.js';
 import { measureHttp } from './http.js';
 import { measureLambdaBundles } from './lambda.js';
+import { measureLambdaMemory, renderLambdaMemory } from './lambda-memory.js';
 
 const smoke = process.argv.includes('--smoke');
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
@@ -86,7 +88,7 @@ async function globalReadEventsPerSecond(): Promise<number> {
   });
 }
 
-/** `--only=http` (or appends, reads, lambda, dynamodb) runs one part. */
+/** `--only=http` (or appends, reads, lambda, dynamodb, cost, memory) runs one part. */
 const only = process.argv.find((argument) => argument.startsWith('--only='))?.slice('--only='.length);
 const runs = (part: string): boolean => only === undefined || only === part;
 
@@ -129,15 +131,52 @@ async function main(): Promise<void> {
     rows.push({ scenario: `DynamoDB Local via ees dev: commit → visible to a long-polling follower, p99 (${dynamodb.samples} samples)`, value: dynamodb.latencyP99Ms, unit: 'ms' });
   }
 
+  let costModel: string | undefined;
+  if (runs('cost')) {
+    const cost = await measureCost(smoke);
+    const mix = `${cost.changesets} changesets of 1 KB, 3 events, ${Math.round(cost.newStreamShare * 100)}% opening a stream`;
+    rows.push({
+      scenario: `DynamoDB capacity units per append (${mix}), reads as AWS bills them: ees api bundle vs the original's commit replayed on its template's table`,
+      value: unitsPerChangeset(cost.append.capacity, cost.changesets),
+      baseline: unitsPerChangeset(cost.originalAppend, cost.changesets),
+      unit: 'units',
+      decimals: 2,
+    });
+    rows.push({
+      scenario: 'the same, as DynamoDB Local reports them (a read that finds nothing counts 0)',
+      value: (cost.append.capacity.localReadUnits + cost.append.capacity.localWriteUnits) / cost.changesets,
+      baseline: (cost.originalAppend.localReadUnits + cost.originalAppend.localWriteUnits) / cost.changesets,
+      unit: 'units',
+      decimals: 2,
+    });
+    rows.push({ scenario: `DynamoDB capacity units per changeset indexed (batches of 100), as AWS bills them`, value: unitsPerChangeset(cost.index.capacity, cost.changesets), unit: 'units', decimals: 2 });
+    rows.push({
+      scenario: `DynamoDB reads per second of one idle follower: the api bundle (${cost.follow.polls} long polls, ${cost.follow.followSeconds.toFixed(1)} s) vs the same handler on an engine looking every 250 ms, as the api Lambda did`,
+      value: cost.follow.capacity.readRequests / cost.follow.followSeconds,
+      baseline: cost.followBeforeReadsPerSecond,
+      unit: 'reads/s',
+      decimals: 2,
+    });
+    const delays = [...cost.visibleAfterIndexingMs].sort((a, b) => a - b);
+    rows.push({ scenario: `follower sees a changeset after it is indexed, through the api bundle: median of ${delays.length} samples`, value: delays[Math.floor(delays.length / 2)]!, unit: 'ms' });
+    rows.push({ scenario: 'the same, slowest sample', value: delays.at(-1)!, unit: 'ms' });
+    costModel = renderCostModel(cost);
+  }
+
+  const memory = runs('memory') ? renderLambdaMemory(await measureLambdaMemory(smoke)) : undefined;
+
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}${smoke ? ' (smoke run: figures not meaningful)' : ''}`);
   console.log('| scenario | result | baseline | ratio |');
   console.log('|---|---|---|---|');
   for (const row of rows) {
-    const baseline = row.baseline === undefined ? '' : `${Math.round(row.baseline).toLocaleString('en-US')} ${row.unit}`;
+    const format = (figure: number): string => (row.decimals === undefined ? Math.round(figure).toLocaleString('en-US') : figure.toFixed(row.decimals));
+    const baseline = row.baseline === undefined ? '' : `${format(row.baseline)} ${row.unit}`;
     const ratio = row.baseline === undefined ? '' : row.lowerIsBetter ? `${(row.baseline / row.value).toFixed(0)}× fewer` : `${(row.value / row.baseline).toFixed(2)}×`;
-    const value = row.decimals === undefined ? Math.round(row.value).toLocaleString('en-US') : row.value.toFixed(row.decimals);
+    const value = format(row.value);
     console.log(`| ${row.scenario} | ${value} ${row.unit} | ${baseline} | ${ratio} |`);
   }
+  if (costModel !== undefined) console.log(`\n${costModel}`);
+  if (memory !== undefined) console.log(`\n${memory}`);
 }
 
 await main();

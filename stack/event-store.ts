@@ -39,6 +39,12 @@ export const OUTPUTS = {
   auth: 'Auth',
 } as const;
 
+/**
+ * Memory per function, in MB (Lambda gives CPU in proportion: 1,769 MB is one vCPU). Chosen from
+ * measured peak memory and CPU time per invocation: docs/cost.md, "Memory sizes".
+ */
+export const MEMORY_SIZES: Record<LambdaName, number> = { api: 512, indexer: 512, publisher: 512, projector: 512 };
+
 const attribute = (key: KeyDefinition): dynamodb.Attribute => ({
   name: key.name,
   type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
@@ -129,15 +135,15 @@ export class EventStore extends Construct {
       });
 
     this.functions = {
-      api: fn('api', { timeout: Duration.seconds(29), memorySize: 1024, environment: tableEnvironment, description: 'ees: the HTTP API' }),
-      indexer: fn('indexer', { timeout: Duration.minutes(1), memorySize: 512, environment: tableEnvironment, description: 'ees: assigns global checkpoints' }),
+      api: fn('api', { timeout: Duration.seconds(29), memorySize: MEMORY_SIZES.api, environment: tableEnvironment, description: 'ees: the HTTP API' }),
+      indexer: fn('indexer', { timeout: Duration.minutes(1), memorySize: MEMORY_SIZES.indexer, environment: tableEnvironment, description: 'ees: assigns global checkpoints' }),
       publisher: fn('publisher', {
         timeout: Duration.minutes(1),
-        memorySize: 512,
+        memorySize: MEMORY_SIZES.publisher,
         environment: { EES_CHANGESETS_TOPIC_ARN: this.changesetsTopic.topicArn, EES_EVENTS_TOPIC_ARN: this.eventsTopic.topicArn },
         description: 'ees: publishes changesets and events to SNS',
       }),
-      projector: fn('projector', { timeout: Duration.minutes(5), memorySize: 512, environment: tableEnvironment, description: 'ees: projects the statistics' }),
+      projector: fn('projector', { timeout: Duration.minutes(5), memorySize: MEMORY_SIZES.projector, environment: tableEnvironment, description: 'ees: projects the statistics' }),
     };
 
     // Least privilege: each function gets exactly the data-plane actions its code calls, on these

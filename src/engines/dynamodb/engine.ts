@@ -8,7 +8,7 @@ import {
   type KeysAndAttributes,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { judgeExpectation } from '../../core/expectations.js';
+import { judgeExpectation, type Verdict } from '../../core/expectations.js';
 import type { ReadBudget } from '../../core/pages.js';
 import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamHead } from '../../core/types.js';
 import { EMPTY_HEAD, EMPTY_STATISTICS } from '../../core/types.js';
@@ -27,6 +27,20 @@ export interface DynamoDbEngineOptions {
   readonly pollIntervalMs?: number;
   /** Called after every commit, e.g. to make the dev stream poller look at once. */
   readonly onCommitted?: () => void;
+  /**
+   * Answer a global read with "nothing yet" from a look at the same checkpoint at most this old,
+   * without a request. The api Lambda sets it: a follower's next long poll starts right after its
+   * last one ended with a read, so without it each poll reads the index twice in a row. Default 0.
+   */
+  readonly reuseEmptyLookMs?: number;
+  /** How a long poll tells time and waits between looks; tests pass a manual clock. */
+  readonly clock?: PollClock;
+}
+
+export interface PollClock {
+  now(): number;
+  /** Resolves after `ms`; the default clock resolves early when the indexer reports progress or `signal` aborts. */
+  pause(ms: number, checkpoint: number, signal?: AbortSignal): Promise<void>;
 }
 
 // The largest exact JS integer stands for an open range end.
@@ -38,34 +52,59 @@ export class DynamoDbEngine implements EventStoreEngine {
   private readonly tables: TableNames;
   private readonly waiters = new CheckpointWaiters();
   private readonly pollIntervalMs: number;
+  private readonly clock: PollClock;
+  /** The latest look at the global index that found a checkpoint absent: long polls for it time their next look from there. */
+  private lastEmptyLook: { readonly checkpoint: number; readonly at: number } | undefined;
   private closed = false;
 
   constructor(private readonly options: DynamoDbEngineOptions) {
     this.client = options.client;
     this.tables = options.tables;
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.clock = options.clock ?? { now: () => Date.now(), pause: (ms, checkpoint, signal) => this.waiters.wait(checkpoint, ms, signal) };
   }
 
-  private async head(streamId: string): Promise<StreamHead> {
+  /**
+   * The stream's head: the entry with the highest last event id in the keys-only last-event index
+   * (one small read, whatever the changesets' size). An eventually consistent head may lag behind
+   * the stream, but never shows a changeset that is not stored: changesets are never deleted and
+   * never change their ids.
+   */
+  private async head(streamId: string, consistentRead = true): Promise<StreamHead> {
     const result = await this.client.send(
       new QueryCommand({
         TableName: this.tables.events,
+        IndexName: EVENTS_INDEXES.lastEvent,
         KeyConditionExpression: 'stream_id = :s',
         ExpressionAttributeValues: { ':s': str(streamId) },
-        ProjectionExpression: 'changeset_id, last_event_id',
+        // No ProjectionExpression: the index holds only keys, and naming attributes makes
+        // DynamoDB Local bill a fetch from the table as well.
         ScanIndexForward: false,
         Limit: 1,
-        ConsistentRead: true,
+        ConsistentRead: consistentRead,
       }),
     );
     const item = result.Items?.[0];
     return item === undefined ? EMPTY_HEAD : { lastChangesetId: readNumber(item, 'changeset_id')!, lastEventId: readNumber(item, 'last_event_id')! };
   }
 
+  /**
+   * The head a commit is judged against. A lagging head is safe to accept on, because the
+   * conditional put refuses a changeset id that is taken, and to refuse as behind, because what it
+   * shows is stored; only "ahead" may be the lag's doing, so that verdict is read again strongly.
+   */
+  private async judgedHead(changeset: NewChangeset): Promise<{ head: StreamHead; verdict: Verdict }> {
+    const lagging = await this.head(changeset.streamId, false);
+    const verdict = judgeExpectation(changeset.expectation, lagging);
+    if (verdict !== 'ahead') return { head: lagging, verdict };
+    const head = await this.head(changeset.streamId);
+    return { head, verdict: judgeExpectation(changeset.expectation, head) };
+  }
+
   async commit(changeset: NewChangeset): Promise<CommitOutcome> {
     if (this.closed) throw new Error('The event store is closed.');
-    const head = await this.head(changeset.streamId);
-    const verdict = judgeExpectation(changeset.expectation, head);
+    // A commit that opens a stream needs no read: its put's condition is the whole check.
+    const { head, verdict } = changeset.expectation.value === 0 ? { head: EMPTY_HEAD, verdict: 'accept' as const } : await this.judgedHead(changeset);
     if (verdict !== 'accept') return { status: verdict, head };
     const changesetId = head.lastChangesetId + 1;
     try {
@@ -164,6 +203,9 @@ export class DynamoDbEngine implements EventStoreEngine {
     // The global index is eventually consistent and holds keys only: list the checkpoints it shows,
     // page by page (a page is only followed by the next when it ended on its last item), then read
     // the items. The caller stops at the first gap.
+    const lookedAt = this.clock.now();
+    const previous = this.lastEmptyLook;
+    if (previous?.checkpoint === checkpoint && lookedAt - previous.at < (this.options.reuseEmptyLookMs ?? 0)) return [];
     const keys: Item[] = [];
     let { page, pageItem } = pagePosition(checkpoint);
     listing: for (;;) {
@@ -183,6 +225,7 @@ export class DynamoDbEngine implements EventStoreEngine {
       page++;
       pageItem = 0;
     }
+    if (keys.length === 0) this.lastEmptyLook = { checkpoint, at: lookedAt };
     const records: StoredChangeset[] = [];
     let chars = 0;
     // Read in slices, so that a byte budget reached early does not fetch the rest.
@@ -198,10 +241,12 @@ export class DynamoDbEngine implements EventStoreEngine {
 
   /** Wakes long polls once the indexer has assigned checkpoints up to `nextCheckpoint`. */
   notifyIndexed(nextCheckpoint: number): void {
+    this.lastEmptyLook = undefined;
     this.waiters.notify(nextCheckpoint);
   }
 
   private async isVisible(checkpoint: number): Promise<boolean> {
+    const lookedAt = this.clock.now();
     const { page, pageItem } = pagePosition(checkpoint);
     const result = await this.client.send(
       new QueryCommand({
@@ -212,16 +257,33 @@ export class DynamoDbEngine implements EventStoreEngine {
         Select: 'COUNT',
       }),
     );
-    return (result.Count ?? 0) > 0;
+    const visible = (result.Count ?? 0) > 0;
+    if (!visible) this.lastEmptyLook = { checkpoint, at: lookedAt };
+    return visible;
   }
 
+  /**
+   * Looks at the global index once per poll interval, timed from the last look that found the
+   * checkpoint absent (usually the caller's own read just before), so an idle follower costs one
+   * read per interval and sees a changeset at most one interval after it is indexed. No look at the
+   * time limit: the caller reads the global order then anyway. A wake-up from the indexer (ees dev)
+   * makes it look at once.
+   */
   async waitForCheckpoint(checkpoint: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
+    const previous = this.lastEmptyLook;
+    let nextLook = previous?.checkpoint === checkpoint ? previous.at + this.pollIntervalMs : this.clock.now();
     while (!this.closed && signal?.aborted !== true) {
-      if (await this.isVisible(checkpoint)) return;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return;
-      await this.waiters.wait(checkpoint, Math.min(remaining, this.pollIntervalMs), signal);
+      const now = this.clock.now();
+      if (now >= deadline) return;
+      if (now >= nextLook) {
+        if (await this.isVisible(checkpoint)) return;
+        nextLook = now + this.pollIntervalMs;
+        continue;
+      }
+      const until = Math.min(deadline, nextLook);
+      await this.clock.pause(until - now, checkpoint, signal);
+      if (this.clock.now() < until) nextLook = this.clock.now();
     }
   }
 

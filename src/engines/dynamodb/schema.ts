@@ -3,9 +3,9 @@
  * these definitions, and the CDK stack builds its tables from the very same objects.
  *
  * Events table (the seed's data model): one item per changeset, `stream_id` + `changeset_id` as
- * the key, `events` and `metadata` as JSON strings, two local indexes over the event ids, and a
- * global index enumerating the global order (checkpoint = page × 1000 + page_item), whose keys the
- * indexer adds. The indexes project keys only: DynamoDB counts projected copies against the 400 KB
+ * the key, `events` and `metadata` as JSON strings, `first_event_id` and `last_event_id`, a local
+ * index over the last event id (event-range reads and the stream's head), and a global index
+ * enumerating the global order (checkpoint = page × 1000 + page_item), whose keys the indexer adds. The indexes project keys only: DynamoDB counts projected copies against the 400 KB
  * item limit, and a changeset may use nearly all of it. Reads find keys in an index and the items
  * in the table.
  *
@@ -19,6 +19,8 @@ export interface KeyDefinition {
 }
 
 export interface TableDefinition {
+  /** The layout's version: a change to the key schema or the local indexes needs a new table. */
+  readonly version: number;
   readonly partitionKey: KeyDefinition;
   readonly sortKey?: KeyDefinition;
   readonly localIndexes: readonly { readonly indexName: string; readonly sortKey: KeyDefinition }[];
@@ -30,16 +32,21 @@ export interface TableDefinition {
 export const PAGE_SIZE = 1000;
 
 export const EVENTS_INDEXES = {
-  firstEvent: 'first_event_id',
   lastEvent: 'last_event_id',
   globalOrder: 'global_order',
 } as const;
 
+/**
+ * Version 2 dropped version 1's local index over `first_event_id`, which no read used and every
+ * commit paid a write for. Local indexes are fixed when a table is created: a version 1 table
+ * keeps working with this code (nothing queries the index, commits still pay for it), and losing
+ * the index takes a new table and a copy of the items (docs/cost.md, "Upgrading a table").
+ */
 export const EVENTS_TABLE: TableDefinition = {
+  version: 2,
   partitionKey: { name: 'stream_id', type: 'S' },
   sortKey: { name: 'changeset_id', type: 'N' },
   localIndexes: [
-    { indexName: EVENTS_INDEXES.firstEvent, sortKey: { name: 'first_event_id', type: 'N' } },
     { indexName: EVENTS_INDEXES.lastEvent, sortKey: { name: 'last_event_id', type: 'N' } },
   ],
   globalIndexes: [
@@ -49,6 +56,7 @@ export const EVENTS_TABLE: TableDefinition = {
 };
 
 export const META_TABLE: TableDefinition = {
+  version: 1,
   partitionKey: { name: 'id', type: 'S' },
   localIndexes: [],
   globalIndexes: [],

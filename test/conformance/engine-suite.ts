@@ -253,16 +253,23 @@ export function engineConformance(engineName: string, createHarness: () => Promi
         expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
       });
 
-      it('cuts a page at about 5 MB of stored JSON', async () => {
-        const id = stream('bytes');
-        const big = 'x'.repeat(390_000);
-        await commitAll(id, Array.from({ length: 15 }, () => [big]));
-        const first = pageOfChangesets(await engine.readStream(id, 'changeset', ALL, STREAM_CHANGESETS_BUDGET), STREAM_CHANGESETS_BUDGET);
-        expect(first.changesets.length).toBe(12);
-        expect(first.nextFrom).toBe(13);
-        const rest = pageOfChangesets(await engine.readStream(id, 'changeset', { from: 13, to: Number.POSITIVE_INFINITY }, STREAM_CHANGESETS_BUDGET), STREAM_CHANGESETS_BUDGET);
-        expect(rest.changesets.map((r) => r.changesetId)).toEqual([13, 14, 15]);
+      it('cuts a page at 6,000,000 bytes as the Lambda response carries them (UTF-8, escaped)', async () => {
+        const plain = stream('bytes');
+        await commitAll(plain, Array.from({ length: 17 }, () => ['x'.repeat(390_000)]));
+        const first = pageOfChangesets(await engine.readStream(plain, 'changeset', ALL, STREAM_CHANGESETS_BUDGET), STREAM_CHANGESETS_BUDGET);
+        expect(first.changesets.length).toBe(15);
+        expect(first.nextFrom).toBe(16);
+        const rest = pageOfChangesets(await engine.readStream(plain, 'changeset', { from: 16, to: Number.POSITIVE_INFINITY }, STREAM_CHANGESETS_BUDGET), STREAM_CHANGESETS_BUDGET);
+        expect(rest.changesets.map((r) => r.changesetId)).toEqual([16, 17]);
         expect(rest.nextFrom).toBeUndefined();
+        // The same stored size of quotes takes twice the room once escaped; two-byte letters count two.
+        for (const [letter, perPage] of [['"', 7], ['é', 15]] as const) {
+          const heavy = stream(`bytes-${perPage}-${letter.charCodeAt(0)}`);
+          await commitAll(heavy, Array.from({ length: perPage + 1 }, () => [letter.repeat(195_000)]));
+          const page = pageOfChangesets(await engine.readStream(heavy, 'changeset', ALL, STREAM_CHANGESETS_BUDGET), STREAM_CHANGESETS_BUDGET);
+          expect(page.changesets.length, letter).toBe(perPage);
+          expect(page.nextFrom).toBe(perPage + 1);
+        }
       });
     });
 

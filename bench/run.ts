@@ -12,6 +12,7 @@ import { createApiHandler } from '../src/http/handler.js';
 import { measureDynamoDb } from './dynamodb.js';
 import { measureHttp } from './http.js';
 import { measureLambdaBundles } from './lambda.js';
+import { LARGEST_CHANGESET_EVENTS, publishManyStreams, publishOneChangeset } from './publisher.js';
 
 const smoke = process.argv.includes('--smoke');
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
@@ -86,7 +87,7 @@ async function globalReadEventsPerSecond(): Promise<number> {
   });
 }
 
-/** `--only=http` (or appends, reads, lambda, dynamodb) runs one part. */
+/** `--only=http` (or appends, reads, lambda, dynamodb, publisher) runs one part. */
 const only = process.argv.find((argument) => argument.startsWith('--only='))?.slice('--only='.length);
 const runs = (part: string): boolean => only === undefined || only === part;
 
@@ -129,12 +130,38 @@ async function main(): Promise<void> {
     rows.push({ scenario: `DynamoDB Local via ees dev: commit → visible to a long-polling follower, p99 (${dynamodb.samples} samples)`, value: dynamodb.latencyP99Ms, unit: 'ms' });
   }
 
+  if (runs('publisher')) {
+    // `--full` publishes the largest changeset for real (about 7 minutes at 20 ms a call, 17 at 50 ms).
+    const full = process.argv.includes('--full');
+    for (const latencyMs of smoke ? [1] : [20, 50]) {
+      const eventCount = smoke ? 200 : full ? LARGEST_CHANGESET_EVENTS : 39_000;
+      const one = await publishOneChangeset(latencyMs, eventCount);
+      rows.push({
+        scenario: `SNS at ${latencyMs} ms a call: one changeset of ${eventCount.toLocaleString('en-US')} events published (${one.calls.toLocaleString('en-US')} calls, ${one.invocations} invocation(s) of 60 s, ${one.duplicates} duplicates)`,
+        value: one.seconds,
+        unit: 's',
+        decimals: 1,
+      });
+      const many = await publishManyStreams(latencyMs, smoke ? 10 : 100, 50, 16);
+      const oneAtATime = await publishManyStreams(latencyMs, smoke ? 10 : 100, 50, 1);
+      rows.push({
+        scenario: `SNS at ${latencyMs} ms a call: a batch of ${smoke ? 10 : 100} changesets of 50 events on as many streams, 16 calls in flight vs one at a time (fewer seconds is better)`,
+        value: many.seconds,
+        unit: 's',
+        baseline: oneAtATime.seconds,
+        lowerIsBetter: true,
+        decimals: 2,
+      });
+    }
+  }
+
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}${smoke ? ' (smoke run: figures not meaningful)' : ''}`);
   console.log('| scenario | result | baseline | ratio |');
   console.log('|---|---|---|---|');
   for (const row of rows) {
-    const baseline = row.baseline === undefined ? '' : `${Math.round(row.baseline).toLocaleString('en-US')} ${row.unit}`;
-    const ratio = row.baseline === undefined ? '' : row.lowerIsBetter ? `${(row.baseline / row.value).toFixed(0)}× fewer` : `${(row.value / row.baseline).toFixed(2)}×`;
+    const baselineValue = row.baseline === undefined ? '' : row.decimals === undefined ? Math.round(row.baseline).toLocaleString('en-US') : row.baseline.toFixed(row.decimals);
+    const baseline = row.baseline === undefined ? '' : `${baselineValue} ${row.unit}`;
+    const ratio = row.baseline === undefined ? '' : row.lowerIsBetter ? `${(row.baseline / row.value).toFixed(row.decimals === undefined ? 0 : 1)}× fewer` : `${(row.value / row.baseline).toFixed(2)}×`;
     const value = row.decimals === undefined ? Math.round(row.value).toLocaleString('en-US') : row.value.toFixed(row.decimals);
     console.log(`| ${row.scenario} | ${value} ${row.unit} | ${baseline} | ${ratio} |`);
   }

@@ -53,3 +53,16 @@ export function dynamoDbPublishProgress(client: DynamoDBClient, metaTable: strin
     },
   };
 }
+
+/** Progress kept in memory, for one process: the tests and benchmarks, where there is no meta table. */
+export function memoryPublishProgress(): PublishProgress & { readonly streams: Map<string, StreamProgress> } {
+  const streams = new Map<string, StreamProgress>();
+  return {
+    streams,
+    read: async (streamId) => streams.get(streamId) ?? NOTHING_PUBLISHED,
+    record: async (streamId, topic, through) => {
+      const now = streams.get(streamId) ?? NOTHING_PUBLISHED;
+      if (through > now[topic]) streams.set(streamId, { ...now, [topic]: through });
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Publisher } from '../../src/lambda/publisher.js';
-import { NOTHING_PUBLISHED, type PublishProgress, type StreamProgress } from '../../src/lambda/publish-progress.js';
+export { memoryPublishProgress } from '../../src/lambda/publish-progress.js';
 
 export interface Commit {
   readonly streamId: string;
@@ -42,19 +42,6 @@ export function insert(sequenceNumber: string, commit: Commit): DynamoDBRecord {
 }
 
 export const batch = (...records: DynamoDBRecord[]): DynamoDBStreamEvent => ({ Records: records });
-
-/** Progress kept in memory: the publisher's record of what SNS accepted, without DynamoDB. */
-export function memoryPublishProgress(): PublishProgress & { readonly streams: Map<string, StreamProgress> } {
-  const streams = new Map<string, StreamProgress>();
-  return {
-    streams,
-    read: async (streamId) => streams.get(streamId) ?? NOTHING_PUBLISHED,
-    record: async (streamId, topic, through) => {
-      const now = streams.get(streamId) ?? NOTHING_PUBLISHED;
-      if (through > now[topic]) streams.set(streamId, { ...now, [topic]: through });
-    },
-  };
-}
 
 export interface LambdaRun {
   readonly attempts: number;

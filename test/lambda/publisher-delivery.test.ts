@@ -27,18 +27,18 @@ describe('the publisher, as a FIFO subscriber sees it', () => {
       changesetsTopicArn: sns.topics.changesets,
       eventsTopicArn: sns.topics.events,
       progress,
-      stopBeforeTimeoutMs: 300,
+      stopBeforeTimeoutMs: 150,
       logError: () => {},
       ...overrides,
     });
 
   it('delivers every event of a changeset too large for one invocation, once and in order, resuming on each retry', async () => {
-    const events = Array.from({ length: 3_000 }, (_, index) => ({ type: 'tick', n: index + 1 }));
+    const events = Array.from({ length: 1_000 }, (_, index) => ({ type: 'tick', n: index + 1 }));
     const run = await runLikeLambda(publisherFor(memoryPublishProgress()), batch(insert(seq(1), { streamId: 'huge', changesetId: 1, firstEventId: 1, events })), {
-      // 300 calls of at least 5 ms each cannot fit one attempt: only resuming gets through.
-      timeoutMs: 1_000,
-      // The stack's retryAttempts (20), plus the first attempt.
-      maxAttempts: 21,
+      // 100 calls of at least 5 ms each cannot fit one attempt: only resuming gets through.
+      timeoutMs: 400,
+      // The stack's retryAttempts (100), plus the first attempt.
+      maxAttempts: 101,
     });
     expect(run.completed).toBe(true);
     expect(run.attempts).toBeGreaterThan(1);

@@ -90,7 +90,7 @@ describe('responses through the API Gateway adapter stay under the Lambda cap', 
         expect(global.ids).toEqual(range(changesets.length).map((id) => id - 1));
         expect(new Set(global.keys).size).toBe(changesets.length);
       }),
-      { numRuns: 12 },
+      { numRuns: 8 },
     );
   }, 240_000);
 });

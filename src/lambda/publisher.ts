@@ -229,8 +229,11 @@ export function createPublisher(options: PublisherOptions): Publisher {
    * `"data_truncated": true` (read it from GET /streams/{stream_id}/events?from=N&to=N); its `type`
    * attribute stays so that filters still see it, unless the type itself is what is too large.
    */
-  function eventMessages(insert: Insert): Message[] {
-    return insert.eventTexts.map((data, index) => {
+  function eventMessages(insert: Insert, publishedThrough: number): Message[] {
+    // Events already published are not even built: a resumed changeset may hold 200,000.
+    const skip = Math.max(0, publishedThrough - insert.firstEventId + 1);
+    return insert.eventTexts.slice(skip).map((data, offset) => {
+      const index = skip + offset;
       const eventId = insert.firstEventId + index;
       const head = `{"stream_id":${JSON.stringify(insert.streamId)},"changeset_id":${insert.changesetId},"event_id":${eventId}`;
       const type = insert.eventTypes[index];
@@ -337,7 +340,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
         };
         const [changesets, events] = await Promise.all([
           lane('changesets', mine.filter((insert) => insert.changesetId > done.changesets).map(changesetMessage)),
-          lane('events', mine.flatMap((insert) => (insert.firstEventId + insert.eventTexts.length - 1 > done.events ? eventMessages(insert) : [])).filter((m) => m.through > done.events)),
+          lane('events', mine.flatMap((insert) => eventMessages(insert, done.events))),
         ]);
         reached.set(streamId, { changesets, events });
       }),

@@ -94,3 +94,19 @@ describe('responses through the API Gateway adapter stay under the Lambda cap', 
     );
   }, 240_000);
 });
+
+describe('the API Gateway adapter as a last resort', () => {
+  it('answers a logged 500 instead of a response Lambda would refuse', async () => {
+    const logged: string[] = [];
+    const oversized = apiGatewayHandler(
+      async () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(['"'.repeat(3_200_000)]) }),
+      (message) => logged.push(message),
+    );
+    const { body } = await callWithinCap(oversized, proxyEvent('GET', '/version'), 500);
+    expect(body['error']).toBe('INTERNAL_ERROR');
+    expect(logged).toEqual(['Response over the Lambda cap']);
+    // Just under the cap passes unchanged.
+    const fits = apiGatewayHandler(async () => ({ status: 200, headers: {}, body: 'x'.repeat(6_000_000) }));
+    expect((await fits(proxyEvent('GET', '/version'))).body).toHaveLength(6_000_000);
+  });
+});

@@ -14,6 +14,7 @@ import { measureDynamoDb } from './dynamodb.js';
 import { measureHttp } from './http.js';
 import { measureLambdaBundles } from './lambda.js';
 import { measureLambdaMemory, renderLambdaMemory } from './lambda-memory.js';
+import { LARGEST_CHANGESET_EVENTS, publishManyStreams, publishOneChangeset } from './publisher.js';
 
 const smoke = process.argv.includes('--smoke');
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
@@ -88,7 +89,7 @@ async function globalReadEventsPerSecond(): Promise<number> {
   });
 }
 
-/** `--only=http` (or appends, reads, lambda, dynamodb, cost, memory) runs one part. */
+/** `--only=http` (or appends, reads, lambda, dynamodb, publisher, cost, memory) runs one part. */
 const only = process.argv.find((argument) => argument.startsWith('--only='))?.slice('--only='.length);
 const runs = (part: string): boolean => only === undefined || only === part;
 
@@ -165,13 +166,40 @@ async function main(): Promise<void> {
 
   const memory = runs('memory') ? renderLambdaMemory(await measureLambdaMemory(smoke)) : undefined;
 
+  if (runs('publisher')) {
+    // `--full` publishes the largest changeset for real (about 10 minutes at 20 ms a call, 20 at 50 ms).
+    const full = process.argv.includes('--full');
+    // `--latency=20` measures one round trip only (two runs can then go side by side).
+    const latency = process.argv.find((argument) => argument.startsWith('--latency='))?.slice('--latency='.length);
+    for (const latencyMs of smoke ? [1] : latency === undefined ? [20, 50] : [Number(latency)]) {
+      const eventCount = smoke ? 200 : full ? LARGEST_CHANGESET_EVENTS : 39_000;
+      const one = await publishOneChangeset(latencyMs, eventCount);
+      rows.push({
+        scenario: `SNS at ${latencyMs} ms a call: one changeset of ${eventCount.toLocaleString('en-US')} events published (${one.calls.toLocaleString('en-US')} calls, ${one.invocations} invocation(s) of 60 s, ${one.duplicates} duplicates)`,
+        value: one.seconds,
+        unit: 's',
+        decimals: 1,
+      });
+      const many = await publishManyStreams(latencyMs, smoke ? 10 : 100, 50, 16);
+      const oneAtATime = await publishManyStreams(latencyMs, smoke ? 10 : 100, 50, 1);
+      rows.push({
+        scenario: `SNS at ${latencyMs} ms a call: a batch of ${smoke ? 10 : 100} changesets of 50 events on as many streams, 16 calls in flight vs one at a time (fewer seconds is better)`,
+        value: many.seconds,
+        unit: 's',
+        baseline: oneAtATime.seconds,
+        lowerIsBetter: true,
+        decimals: 2,
+      });
+    }
+  }
+
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}${smoke ? ' (smoke run: figures not meaningful)' : ''}`);
   console.log('| scenario | result | baseline | ratio |');
   console.log('|---|---|---|---|');
   for (const row of rows) {
     const format = (figure: number): string => (row.decimals === undefined ? Math.round(figure).toLocaleString('en-US') : figure.toFixed(row.decimals));
     const baseline = row.baseline === undefined ? '' : `${format(row.baseline)} ${row.unit}`;
-    const ratio = row.baseline === undefined ? '' : row.lowerIsBetter ? `${(row.baseline / row.value).toFixed(0)}× fewer` : `${(row.value / row.baseline).toFixed(2)}×`;
+    const ratio = row.baseline === undefined ? '' : row.lowerIsBetter ? `${(row.baseline / row.value).toFixed(row.decimals === undefined ? 0 : 1)}× fewer` : `${(row.value / row.baseline).toFixed(2)}×`;
     const value = format(row.value);
     console.log(`| ${row.scenario} | ${value} ${row.unit} | ${baseline} | ${ratio} |`);
   }

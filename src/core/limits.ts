@@ -6,8 +6,18 @@ export const LIMITS = {
   changesetMaxBytes: 400_000,
   /** A request body above this is refused before it is read whole (1 MiB). */
   requestBodyMaxBytes: 1_048_576,
-  /** Lists in one response stop before this many bytes of stored JSON (under Lambda's 6 MB). */
-  responseMaxBytes: 5_000_000,
+  /**
+   * Lambda refuses a synchronous response larger than this: the bytes of the serialized response
+   * object (for API Gateway, the proxy result, whose body travels as an escaped JSON string).
+   */
+  lambdaResponseMaxBytes: 6_291_556,
+  /**
+   * What the records of one page may take, measured as the proxy response carries them (UTF-8,
+   * escaped, with their framing). The rest of the Lambda cap is headroom for the status, headers and
+   * the page's own fields. A single changeset takes at most 2 × 400,000 bytes plus its framing, so
+   * it always fits on a page of its own.
+   */
+  responseMaxBytes: 6_000_000,
   /** Changesets in one page of GET /streams/{id}/changesets. */
   pageMaxChangesets: 1_000,
   /** Events in one page of GET /streams/{id}/events. */

@@ -19,8 +19,61 @@ export const STREAM_CHANGESETS_BUDGET: ReadBudget = { maxRecords: LIMITS.pageMax
 export const STREAM_EVENTS_BUDGET: ReadBudget = { maxRecords: LIMITS.pageMaxEvents, maxBytes: LIMITS.responseMaxBytes };
 export const FORTHCOMING_BUDGET: ReadBudget = { maxRecords: LIMITS.forthcomingMaxChangesets, maxBytes: LIMITS.responseMaxBytes };
 
-export function storedSize(record: StoredChangeset): number {
-  return Buffer.byteLength(record.events, 'utf8') + Buffer.byteLength(record.metadata, 'utf8');
+/**
+ * The bytes a text takes in the serialized Lambda response, as the runtime measures it: the proxy
+ * result carries the body as a JSON string, so the text counts as UTF-8 once escaped (a `"` or `\`
+ * takes two bytes, a control character up to six).
+ */
+export function escapedBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
+}
+
+/**
+ * What a changeset's rendering adds to its escaped JSON texts and quoted stream id, escaped: the
+ * keys, punctuation and two numbers of the largest form (the global page's). Tests pin the bound.
+ */
+export const CHANGESET_FRAME_BYTES = 128;
+/** The same for an event (`{"id":N,"data":…},`). */
+export const EVENT_FRAME_BYTES = 48;
+
+/** A changeset's share of a response, on any page that lists it. */
+export function changesetResponseBytes(record: StoredChangeset): number {
+  return escapedBytes(record.events) + escapedBytes(record.metadata) + escapedBytes(JSON.stringify(record.streamId)) + CHANGESET_FRAME_BYTES;
+}
+
+/** An event's share of a response. */
+export function eventResponseBytes(data: string): number {
+  return escapedBytes(data) + EVENT_FRAME_BYTES;
+}
+
+/**
+ * The one rule that pages and engine reads cut by: a record is taken while the count allows and
+ * its bytes still fit; the first is always taken, so paging always moves on.
+ */
+export function fitsBudget(budget: ReadBudget, taken: number, bytes: number, size: number): boolean {
+  return taken < budget.maxRecords && (taken === 0 || bytes + size <= budget.maxBytes);
+}
+
+/** Records collected within a budget: what an engine read or a page keeps. */
+export class BudgetedRecords {
+  readonly records: StoredChangeset[] = [];
+  private bytes = 0;
+
+  constructor(private readonly budget: ReadBudget) {}
+
+  /** Keeps the record if it fits; false when it does not, and the read stops there. */
+  add(record: StoredChangeset): boolean {
+    const size = changesetResponseBytes(record);
+    if (!fitsBudget(this.budget, this.records.length, this.bytes, size)) return false;
+    this.records.push(record);
+    this.bytes += size;
+    return true;
+  }
+}
+
+/** The budget of a global read of `limit` changesets. */
+export function globalBudget(limit: number): ReadBudget {
+  return { maxRecords: limit, maxBytes: LIMITS.responseMaxBytes };
 }
 
 export interface ChangesetPage {
@@ -31,14 +84,9 @@ export interface ChangesetPage {
 
 /** Cuts a page of changesets to the count and byte limits; always keeps at least one. */
 export function pageOfChangesets(batch: RecordBatch, budget: ReadBudget): ChangesetPage {
-  const taken: StoredChangeset[] = [];
-  let bytes = 0;
-  for (const record of batch.records) {
-    const size = storedSize(record);
-    if (taken.length === budget.maxRecords || (taken.length > 0 && bytes + size > budget.maxBytes)) break;
-    taken.push(record);
-    bytes += size;
-  }
+  const kept = new BudgetedRecords(budget);
+  for (const record of batch.records) if (!kept.add(record)) break;
+  const taken = kept.records;
   const last = taken.at(-1);
   if (taken.length < batch.records.length) return { changesets: taken, nextFrom: batch.records[taken.length]!.changesetId };
   if (!batch.exhausted && last !== undefined) return { changesets: taken, nextFrom: last.changesetId + 1 };
@@ -67,8 +115,8 @@ export function pageOfEvents(batch: RecordBatch, range: IdRange, budget: ReadBud
       if (id < range.from) continue;
       if (id > range.to) return { events: taken, nextFrom: undefined };
       const data = texts[index]!;
-      const size = Buffer.byteLength(data, 'utf8');
-      if (taken.length === budget.maxRecords || (taken.length > 0 && bytes + size > budget.maxBytes)) {
+      const size = eventResponseBytes(data);
+      if (!fitsBudget(budget, taken.length, bytes, size)) {
         return { events: taken, nextFrom: id };
       }
       taken.push({ id, data });
@@ -90,18 +138,13 @@ export interface GlobalPage {
  * one that is not visible yet, cut to `limit` and the byte limit.
  */
 export function pageOfGlobalOrder(records: readonly StoredChangeset[], checkpoint: number, limit: number): GlobalPage {
-  const taken: StoredChangeset[] = [];
-  let bytes = 0;
+  const kept = new BudgetedRecords(globalBudget(limit));
   let expected = checkpoint;
   for (const record of records) {
-    if (record.checkpoint !== expected || taken.length === limit) break;
-    const size = storedSize(record);
-    if (taken.length > 0 && bytes + size > LIMITS.responseMaxBytes) break;
-    taken.push(record);
-    bytes += size;
+    if (record.checkpoint !== expected || !kept.add(record)) break;
     expected++;
   }
-  return { changesets: taken, nextCheckpoint: expected };
+  return { changesets: kept.records, nextCheckpoint: expected };
 }
 
 /** The changesets listed in a 409: oldest first, within the count and byte limits. */

@@ -1,5 +1,17 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { EesError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
+import { renderError } from '../http/render.js';
 import type { ApiHandler } from '../http/types.js';
+
+/** Escaping grows a character to at most six bytes: below this many characters a body always fits. */
+const SURELY_FITS_CHARACTERS = Math.floor((LIMITS.lambdaResponseMaxBytes - 65_536) / 6);
+
+/** Whether Lambda will accept the result: its serialized size, as the runtime measures it. */
+function fitsLambdaResponse(result: APIGatewayProxyResult): boolean {
+  if (result.body.length < SURELY_FITS_CHARACTERS) return true;
+  return Buffer.byteLength(JSON.stringify(result), 'utf8') <= LIMITS.lambdaResponseMaxBytes;
+}
 
 /** The path as the client sent it, percent-encoding kept (API Gateway decodes `path`). */
 function rawPathOf(event: APIGatewayProxyEvent): string {
@@ -20,7 +32,10 @@ function rawQueryOf(event: APIGatewayProxyEvent): string {
 }
 
 /** Runs the one API handler behind an API Gateway REST API (Lambda proxy integration). */
-export function apiGatewayHandler(handler: ApiHandler): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+export function apiGatewayHandler(
+  handler: ApiHandler,
+  logError: (message: string, details: Record<string, unknown>) => void = (message, details) => console.error(message, JSON.stringify(details)),
+): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   return async (event) => {
     const body = event.body === null ? new Uint8Array() : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
     const headers: Record<string, string | undefined> = {};
@@ -32,6 +47,10 @@ export function apiGatewayHandler(handler: ApiHandler): (event: APIGatewayProxyE
       headers,
       readBody: async (maxBytes) => (body.length > maxBytes ? null : body),
     });
-    return { statusCode: response.status, headers: response.headers, body: response.body };
+    const result = { statusCode: response.status, headers: response.headers, body: response.body };
+    if (fitsLambdaResponse(result)) return result;
+    // The pages are cut to fit (core/pages.ts), so this is a bug: say so rather than let API Gateway answer a bare 502.
+    logError('Response over the Lambda cap', { path: event.path, query: event.queryStringParameters, bodyCharacters: response.body.length });
+    return { statusCode: 500, headers: response.headers, body: renderError(new EesError('INTERNAL_ERROR', 'The response was too large to return. It was logged on the server.')) };
   };
 }

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { PublishBatchCommand, SNSClient, type MessageAttributeValue, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { splitJsonArray } from '../core/json-array.js';
 import { PAGE_SIZE } from '../engines/dynamodb/schema.js';
+import { sharedDynamoDbClient } from './environment.js';
+import { dynamoDbPublishProgress, NOTHING_PUBLISHED, type PublishProgress, type StreamProgress, type Topic } from './publish-progress.js';
 
 /**
  * The `publisher` Lambda, on the events table's stream (NEW_IMAGE, ReportBatchItemFailures): pushes
@@ -13,15 +16,23 @@ import { PAGE_SIZE } from '../engines/dynamodb/schema.js';
  * REMOVE are not new changesets. At insert the checkpoint is not assigned yet, so a changeset
  * message carries `checkpoint` only in the rare case the image already has it.
  *
- * Order and delivery: records are published in batch order, each topic in order, so a stream's
- * messages (one message group per stream) keep the stream's order. A publish that fails reports the
- * FIRST record it concerns in `batchItemFailures`, and nothing after that record is published on the
- * topic that failed (nor on the events topic, which is published after the changesets topic): Lambda
- * retries from that record. What was already published is sent again on the retry and dropped by
- * SNS FIFO deduplication (same deduplication id within its five-minute window). One known gap: in a
- * PublishBatch call where one entry fails and later entries of the same call succeed, those later
- * entries are delivered before the retried one; subscribers that need strict order check that
- * `changeset_id` (or `event_id`) follows the last one they saw and read any gap from the API.
+ * Order: a stream is one message group, and each stream's messages on each topic (a lane) are
+ * published by one call after another, so SNS receives them in the stream's order. Lanes are
+ * independent (other groups, or the other topic) and run concurrently, up to `concurrency` calls in
+ * flight: that is what SNS FIFO allows without giving up order within a group.
+ *
+ * Progress and retries: after every accepted call the lane records how far it got (the meta table,
+ * see publish-progress.ts), and each batch starts by skipping what is recorded. A lane stops at the
+ * first call SNS does not fully accept, and every lane stops starting calls when the invocation is
+ * about to time out; the first record not fully published is reported in `batchItemFailures`, so
+ * Lambda retries from it and the retry resumes where this attempt stopped. A changeset with far
+ * more events than one invocation can publish is therefore published over several attempts, never
+ * restarted. Only the calls in flight when an attempt dies without stopping (a crash) can be sent
+ * twice; those are dropped by SNS FIFO deduplication (same id within five minutes) when the retry
+ * comes within that window. One known gap: in a PublishBatch call where one entry fails and later
+ * entries succeed, those later entries are delivered before the retried one; subscribers that need
+ * strict order check that `changeset_id` (or `event_id`) follows the last one they saw and read any
+ * gap from the API.
  */
 
 /** SNS: at most 10 entries per PublishBatch call. */
@@ -46,9 +57,15 @@ export interface PublisherOptions {
   readonly maxMessageBytes?: number;
   /** Where failures and skipped records are reported (CloudWatch Logs through console.error). */
   readonly logError?: (message: string, details?: Record<string, unknown>) => void;
+  /** Where each stream's publishing progress is recorded (the meta table in the stack). */
+  readonly progress: PublishProgress;
+  /** PublishBatch calls in flight at once, across lanes (16). */
+  readonly concurrency?: number;
+  /** No call starts once the invocation has less than this left (10 s): the calls in flight finish and are recorded. */
+  readonly stopBeforeTimeoutMs?: number;
 }
 
-export type Publisher = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
+export type Publisher = (event: DynamoDBStreamEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<DynamoDBBatchResponse>;
 
 /** A new changeset, as the events table's stream shows it. */
 interface Insert {
@@ -64,9 +81,9 @@ interface Insert {
   readonly checkpoint: number | null;
 }
 
-/** A message to publish, and the position (in the batch's inserts) of the record it comes from. */
+/** A message to publish; `through` is its changeset id (changesets topic) or event id (events topic). */
 interface Message {
-  readonly insert: number;
+  readonly through: number;
   readonly entry: Omit<PublishBatchRequestEntry, 'Id'>;
   readonly bytes: number;
 }
@@ -172,7 +189,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const logError = options.logError ?? ((message, details) => console.error(message, JSON.stringify(details ?? {})));
 
   /** The first candidate body that fits, with its attributes. The last candidate always fits. */
-  function message(insert: number, streamId: string, deduplicationId: string, candidates: readonly [string, Record<string, MessageAttributeValue>][]): Message {
+  function message(through: number, streamId: string, deduplicationId: string, candidates: readonly [string, Record<string, MessageAttributeValue>][]): Message {
     let chosen = candidates.at(-1)!;
     for (const candidate of candidates) {
       if (sizeOf(...candidate) <= maxBytes) {
@@ -182,7 +199,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
     const [body, attributes] = chosen;
     return {
-      insert,
+      through,
       bytes: sizeOf(body, attributes),
       entry: { Message: body, MessageGroupId: messageGroupIdOf(streamId), MessageDeduplicationId: deduplicationId, MessageAttributes: attributes },
     };
@@ -195,12 +212,12 @@ export function createPublisher(options: PublisherOptions): Publisher {
    * from the API (GET /streams/{stream_id}/changesets?from=N&to=N). It is never dropped, so the
    * message flow stays gap-free.
    */
-  function changesetMessage(insert: Insert, position: number): Message {
+  function changesetMessage(insert: Insert): Message {
     const head =
       `{"stream_id":${JSON.stringify(insert.streamId)},"changeset_id":${insert.changesetId}` +
       (insert.checkpoint === null ? '' : `,"checkpoint":${insert.checkpoint}`);
     const attributes = { stream_id: stringAttribute(insert.streamId) };
-    return message(position, insert.streamId, deduplicationIdOf(insert.streamId, insert.changesetId), [
+    return message(insert.changesetId, insert.streamId, deduplicationIdOf(insert.streamId, insert.changesetId), [
       [`${head},"events":${insert.eventsText},"metadata":${insert.metadataText}}`, attributes],
       [`${head},"metadata":${insert.metadataText},"events_truncated":true}`, attributes],
       [`${head},"events_truncated":true,"metadata_truncated":true}`, attributes],
@@ -212,14 +229,17 @@ export function createPublisher(options: PublisherOptions): Publisher {
    * `"data_truncated": true` (read it from GET /streams/{stream_id}/events?from=N&to=N); its `type`
    * attribute stays so that filters still see it, unless the type itself is what is too large.
    */
-  function eventMessages(insert: Insert, position: number): Message[] {
-    return insert.eventTexts.map((data, index) => {
+  function eventMessages(insert: Insert, publishedThrough: number): Message[] {
+    // Events already published are not even built: a resumed changeset may hold 200,000.
+    const skip = Math.max(0, publishedThrough - insert.firstEventId + 1);
+    return insert.eventTexts.slice(skip).map((data, offset) => {
+      const index = skip + offset;
       const eventId = insert.firstEventId + index;
       const head = `{"stream_id":${JSON.stringify(insert.streamId)},"changeset_id":${insert.changesetId},"event_id":${eventId}`;
       const type = insert.eventTypes[index];
       const streamOnly = { stream_id: stringAttribute(insert.streamId) };
       const attributes = type === undefined ? streamOnly : { ...streamOnly, type: stringAttribute(type) };
-      return message(position, insert.streamId, deduplicationIdOf(insert.streamId, insert.changesetId, eventId), [
+      return message(eventId, insert.streamId, deduplicationIdOf(insert.streamId, insert.changesetId, eventId), [
         [`${head},"data":${data}}`, attributes],
         [`${head},"data_truncated":true}`, attributes],
         [`${head},"data_truncated":true}`, streamOnly],
@@ -243,30 +263,55 @@ export function createPublisher(options: PublisherOptions): Publisher {
     if (batch.length > 0) yield batch;
   }
 
-  /** Publishes in order; stops at the first failed call. Returns the first insert not published. */
-  async function publishAll(topicArn: string, messages: readonly Message[]): Promise<number | undefined> {
+  const runCall = callLimiter(options.concurrency ?? 16);
+
+  /**
+   * Publishes one lane (a stream's messages on one topic) call after call, recording progress after
+   * each accepted call; the record of one call is written while the next is in flight. Stops at the
+   * first call not fully accepted, or when time runs out. Returns the last id published, if any.
+   */
+  async function publishLane(topic: Topic, streamId: string, messages: readonly Message[], outOfTime: () => boolean): Promise<number | undefined> {
+    const topicArn = topic === 'changesets' ? options.changesetsTopicArn : options.eventsTopicArn;
+    let through: number | undefined;
+    let recording: Promise<void> = Promise.resolve();
     for (const batch of batches(messages)) {
-      let failed: Message[];
-      try {
-        const result = await options.sns.send(
-          new PublishBatchCommand({ TopicArn: topicArn, PublishBatchRequestEntries: batch.map((m, index) => ({ Id: `m${index}`, ...m.entry })) }),
-        );
-        // Only what SNS lists as successful counts as published: anything else is retried.
-        const published = new Set((result.Successful ?? []).map((entry) => entry.Id));
-        failed = batch.filter((_, index) => !published.has(`m${index}`));
-        if (failed.length > 0) {
-          logError('SNS refused some messages', { topicArn, failed: (result.Failed ?? []).map(({ Id, Code, Message, SenderFault }) => ({ Id, Code, Message, SenderFault })) });
-        }
-      } catch (error) {
-        logError('SNS PublishBatch failed', { topicArn, error: String(error) });
-        failed = batch;
+      if (outOfTime()) break;
+      const accepted = await runCall(() => publishBatch(topicArn, batch));
+      if (accepted > 0) {
+        const last = batch[accepted - 1]!.through;
+        through = last;
+        await recording;
+        recording = options.progress.record(streamId, topic, last).catch((error: unknown) => {
+          // Publishing goes on: the next record supersedes this one, and a retry meanwhile only resends.
+          logError('Could not record publishing progress', { streamId, topic, through: last, error: String(error) });
+        });
       }
-      if (failed.length > 0) return Math.min(...failed.map((m) => m.insert));
+      if (accepted < batch.length) break;
     }
-    return undefined;
+    await recording;
+    return through;
   }
 
-  return async (event) => {
+  /** One PublishBatch call; how many of its entries, from the first, SNS accepted. */
+  async function publishBatch(topicArn: string, batch: readonly Message[]): Promise<number> {
+    try {
+      const result = await options.sns.send(
+        new PublishBatchCommand({ TopicArn: topicArn, PublishBatchRequestEntries: batch.map((m, index) => ({ Id: `m${index}`, ...m.entry })) }),
+      );
+      // Only what SNS lists as successful counts as published: anything else is retried.
+      const published = new Set((result.Successful ?? []).map((entry) => entry.Id));
+      const accepted = batch.findIndex((_, index) => !published.has(`m${index}`));
+      if (accepted !== -1) {
+        logError('SNS refused some messages', { topicArn, failed: (result.Failed ?? []).map(({ Id, Code, Message, SenderFault }) => ({ Id, Code, Message, SenderFault })) });
+      }
+      return accepted === -1 ? batch.length : accepted;
+    } catch (error) {
+      logError('SNS PublishBatch failed', { topicArn, error: String(error) });
+      return 0;
+    }
+  }
+
+  return async (event, context) => {
     const inserts: Insert[] = [];
     for (const record of event.Records) {
       if (record.eventName !== 'INSERT') continue;
@@ -280,28 +325,76 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
     if (inserts.length === 0) return { batchItemFailures: [] };
 
-    const changesetsStop = (await publishAll(options.changesetsTopicArn, inserts.map(changesetMessage))) ?? inserts.length;
-    const eventsStop = (await publishAll(options.eventsTopicArn, inserts.slice(0, changesetsStop).flatMap(eventMessages))) ?? inserts.length;
-    const firstFailed = inserts[Math.min(changesetsStop, eventsStop)];
+    const stopBefore = options.stopBeforeTimeoutMs ?? 10_000;
+    const outOfTime = () => context !== undefined && context.getRemainingTimeInMillis() < stopBefore;
+    const byStream = new Map<string, Insert[]>();
+    for (const insert of inserts) byStream.set(insert.streamId, [...(byStream.get(insert.streamId) ?? []), insert]);
+
+    const reached = new Map<string, StreamProgress>();
+    await Promise.all(
+      [...byStream].map(async ([streamId, mine]) => {
+        const done = await options.progress.read(streamId);
+        const lane = async (topic: Topic, messages: Message[]) => {
+          const through = await publishLane(topic, streamId, messages, outOfTime);
+          return Math.max(done[topic], through ?? 0);
+        };
+        const [changesets, events] = await Promise.all([
+          lane('changesets', mine.filter((insert) => insert.changesetId > done.changesets).map(changesetMessage)),
+          lane('events', mine.flatMap((insert) => eventMessages(insert, done.events))),
+        ]);
+        reached.set(streamId, { changesets, events });
+      }),
+    );
+
+    // Lambda retries from the first record, in batch order, that is not published on both topics.
+    const firstFailed = inserts.find((insert) => {
+      const progress = reached.get(insert.streamId) ?? NOTHING_PUBLISHED;
+      return insert.changesetId > progress.changesets || insert.firstEventId + insert.eventTexts.length - 1 > progress.events;
+    });
     return { batchItemFailures: firstFailed === undefined ? [] : [{ itemIdentifier: firstFailed.sequenceNumber }] };
   };
 }
 
+/** Runs at most `max` calls at once; the others wait their turn, in order. */
+function callLimiter(max: number): <T>(call: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (call) => {
+    if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await call();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
 /** The publisher's settings, set by the stack. */
-export function publisherEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): { changesetsTopicArn: string; eventsTopicArn: string } {
+export function publisherEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): {
+  changesetsTopicArn: string;
+  eventsTopicArn: string;
+  metaTable: string;
+} {
   const changesetsTopicArn = env['EES_CHANGESETS_TOPIC_ARN'];
   const eventsTopicArn = env['EES_EVENTS_TOPIC_ARN'];
-  if (!changesetsTopicArn || !eventsTopicArn) throw new Error('EES_CHANGESETS_TOPIC_ARN and EES_EVENTS_TOPIC_ARN must be set.');
-  return { changesetsTopicArn, eventsTopicArn };
+  const metaTable = env['EES_META_TABLE'];
+  if (!changesetsTopicArn || !eventsTopicArn || !metaTable) throw new Error('EES_CHANGESETS_TOPIC_ARN, EES_EVENTS_TOPIC_ARN and EES_META_TABLE must be set.');
+  return { changesetsTopicArn, eventsTopicArn, metaTable };
 }
 
 /** One client and one publisher per container, created on first use. */
 let publish: Publisher | undefined;
 
-export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
-  publish ??= createPublisher({
-    sns: new SNSClient({ ...(process.env['EES_SNS_ENDPOINT'] === undefined ? {} : { endpoint: process.env['EES_SNS_ENDPOINT'] }) }),
-    ...publisherEnvironment(),
-  });
-  return publish(event);
+export async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> {
+  if (publish === undefined) {
+    const { metaTable, ...topics } = publisherEnvironment();
+    publish = createPublisher({
+      sns: new SNSClient({ ...(process.env['EES_SNS_ENDPOINT'] === undefined ? {} : { endpoint: process.env['EES_SNS_ENDPOINT'] }) }),
+      ...topics,
+      progress: dynamoDbPublishProgress(sharedDynamoDbClient(), metaTable),
+    });
+  }
+  return publish(event, context);
 }

@@ -253,16 +253,24 @@ export function engineConformance(engineName: string, createHarness: () => Promi
         expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
       });
 
-      it('cuts a page at about 5 MB of stored JSON', async () => {
-        const id = stream('bytes');
-        const big = 'x'.repeat(390_000);
-        await commitAll(id, Array.from({ length: 15 }, () => [big]));
-        const first = pageOfChangesets(await engine.readStream(id, 'changeset', ALL, STREAM_CHANGESETS_BUDGET), STREAM_CHANGESETS_BUDGET);
-        expect(first.changesets.length).toBe(12);
-        expect(first.nextFrom).toBe(13);
-        const rest = pageOfChangesets(await engine.readStream(id, 'changeset', { from: 13, to: Number.POSITIVE_INFINITY }, STREAM_CHANGESETS_BUDGET), STREAM_CHANGESETS_BUDGET);
-        expect(rest.changesets.map((r) => r.changesetId)).toEqual([13, 14, 15]);
-        expect(rest.nextFrom).toBeUndefined();
+      it('cuts a page by the bytes a record takes in the Lambda response (UTF-8, escaped), in the engine and the page alike', async () => {
+        // A budget of 1,000,000 bytes keeps the test small; the real one is LIMITS.responseMaxBytes.
+        const budget = { maxRecords: 1_000, maxBytes: 1_000_000 };
+        // 100,000 bytes each as stored: plain letters count once, quotes twice once escaped, and a
+        // two-byte letter counts two bytes (not one UTF-16 character).
+        for (const [text, perPage] of [['x'.repeat(100_000), 9], ['"'.repeat(50_000), 4], ['é'.repeat(50_000), 9]] as const) {
+          const id = stream(`bytes-${perPage}-${text.charCodeAt(0)}`);
+          await commitAll(id, Array.from({ length: perPage + 2 }, () => [text]));
+          const read = await engine.readStream(id, 'changeset', ALL, budget);
+          expect(read.records.length, text[0]).toBe(perPage);
+          expect(read.exhausted).toBe(false);
+          const first = pageOfChangesets(read, budget);
+          expect(first.changesets.length).toBe(perPage);
+          expect(first.nextFrom).toBe(perPage + 1);
+          const rest = pageOfChangesets(await engine.readStream(id, 'changeset', { from: perPage + 1, to: Number.POSITIVE_INFINITY }, budget), budget);
+          expect(rest.changesets.map((r) => r.changesetId)).toEqual([perPage + 1, perPage + 2]);
+          expect(rest.nextFrom).toBeUndefined();
+        }
       });
     });
 

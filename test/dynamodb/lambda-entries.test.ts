@@ -1,27 +1,9 @@
-import type { APIGatewayProxyEvent, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableNames } from '../../src/engines/dynamodb/schema.js';
 import { ensureTables, localDynamoDbClient } from '../../src/engines/dynamodb/tables.js';
+import { proxyEvent } from '../support/proxy.js';
 import { dynamodbEndpoint, uniquePrefix } from './support.js';
-
-/** A REST API (v1) proxy event, as API Gateway sends it to the `api` function. */
-function proxyEvent(method: string, resource: string, options: { streamId?: string; query?: Record<string, string>; body?: unknown } = {}): APIGatewayProxyEvent {
-  const path = options.streamId === undefined ? resource : resource.replace('{stream_id}', options.streamId);
-  return {
-    httpMethod: method,
-    resource,
-    path,
-    pathParameters: options.streamId === undefined ? null : { stream_id: options.streamId },
-    queryStringParameters: options.query ?? null,
-    multiValueQueryStringParameters: options.query === undefined ? null : Object.fromEntries(Object.entries(options.query).map(([key, value]) => [key, [value]])),
-    headers: { 'Content-Type': 'application/json' },
-    multiValueHeaders: {},
-    body: options.body === undefined ? null : JSON.stringify(options.body),
-    isBase64Encoded: false,
-    stageVariables: null,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-  };
-}
 
 describe('the Lambda entry points, in-process against DynamoDB Local', () => {
   beforeAll(async () => {

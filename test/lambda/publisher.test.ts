@@ -1,53 +1,12 @@
 import { createHash } from 'node:crypto';
 import { PublishBatchCommand, SNSClient, type PublishBatchCommandInput, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
-import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPublisher, deduplicationIdOf, handler, messageGroupIdOf, SNS_MESSAGE_MAX_BYTES, type PublisherOptions } from '../../src/lambda/publisher.js';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { createPublisher, deduplicationIdOf, messageGroupIdOf, SNS_MESSAGE_MAX_BYTES, type PublisherOptions } from '../../src/lambda/publisher.js';
+import { batch, insert, memoryPublishProgress, seq } from '../support/publisher-runs.js';
 
 const CHANGESETS = 'arn:aws:sns:us-east-1:123456789012:ees-changesets.fifo';
 const EVENTS = 'arn:aws:sns:us-east-1:123456789012:ees-events.fifo';
-
-interface Commit {
-  readonly streamId: string;
-  readonly changesetId: number;
-  readonly firstEventId: number;
-  readonly events: readonly unknown[];
-  readonly metadata?: Record<string, unknown>;
-  readonly checkpoint?: number;
-  /** Raw attribute overrides, to build malformed items. */
-  readonly raw?: Record<string, AttributeValue>;
-}
-
-/** A Lambda-shaped INSERT record of the events table (NEW_IMAGE), as the engine writes it. */
-function insert(sequenceNumber: string, commit: Commit): DynamoDBRecord {
-  const image: Record<string, AttributeValue> = {
-    stream_id: { S: commit.streamId },
-    changeset_id: { N: String(commit.changesetId) },
-    first_event_id: { N: String(commit.firstEventId) },
-    last_event_id: { N: String(commit.firstEventId + commit.events.length - 1) },
-    events: { S: JSON.stringify(commit.events) },
-    metadata: { S: JSON.stringify(commit.metadata ?? {}) },
-    ...(commit.checkpoint === undefined ? {} : { page: { N: String(Math.floor(commit.checkpoint / 1000)) }, page_item: { N: String(commit.checkpoint % 1000) } }),
-    ...commit.raw,
-  };
-  return {
-    eventID: `event-${sequenceNumber}`,
-    eventName: 'INSERT',
-    eventSource: 'aws:dynamodb',
-    dynamodb: {
-      Keys: { stream_id: { S: commit.streamId }, changeset_id: { N: String(commit.changesetId) } },
-      NewImage: image,
-      SequenceNumber: sequenceNumber,
-      StreamViewType: 'NEW_IMAGE',
-    },
-  };
-}
-
-const batch = (...records: DynamoDBRecord[]): DynamoDBStreamEvent => ({ Records: records });
-
-/** Stream sequence numbers are increasing decimal strings. */
-const seq = (n: number): string => String(1_000_000_000_000 + n);
 
 const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -57,7 +16,14 @@ describe('the SNS publisher', () => {
   const client = new SNSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   const logged: string[] = [];
   const publisher = (overrides: Partial<PublisherOptions> = {}) =>
-    createPublisher({ sns: client, changesetsTopicArn: CHANGESETS, eventsTopicArn: EVENTS, logError: (message) => logged.push(message), ...overrides });
+    createPublisher({
+      sns: client,
+      changesetsTopicArn: CHANGESETS,
+      eventsTopicArn: EVENTS,
+      progress: memoryPublishProgress(),
+      logError: (message) => logged.push(message),
+      ...overrides,
+    });
 
   /** SNS's answer when every entry is accepted. */
   const acceptAll = (input: PublishBatchCommandInput) => ({
@@ -200,11 +166,17 @@ describe('the SNS publisher', () => {
     expect(bodies(EVENTS).map((body) => (body as { data: { n: number } }).data.n)).toEqual(Array.from({ length: 25 }, (_, index) => index));
   });
 
-  it('batches changeset messages by 10 too, keeping the batch order', async () => {
-    const records = Array.from({ length: 12 }, (_, index) => insert(seq(index), { streamId: `s${index % 3}`, changesetId: Math.floor(index / 3) + 1, firstEventId: index + 1, events: [index] }));
+  it('batches a stream\'s changeset messages by 10 too, in order, and gives each stream calls of its own', async () => {
+    const records = Array.from({ length: 15 }, (_, index) =>
+      insert(seq(index), { streamId: index < 12 ? 'one' : 'other', changesetId: index < 12 ? index + 1 : index - 11, firstEventId: index + 1, events: [index] }),
+    );
     await publisher()(batch(...records));
-    expect(callsTo(CHANGESETS).map((entries) => entries.length)).toEqual([10, 2]);
-    expect(bodies(CHANGESETS).map((body) => (body as { events: number[] }).events[0])).toEqual(Array.from({ length: 12 }, (_, index) => index));
+    const groups = (entries: PublishBatchRequestEntry[]) => [...new Set(entries.map((entry) => entry.MessageGroupId))];
+    expect(callsTo(CHANGESETS).map(groups).sort()).toEqual([['one'], ['one'], ['other']]);
+    expect(callsTo(CHANGESETS).map((entries) => entries.length).sort()).toEqual([10, 2, 3].sort());
+    const ofStream = (streamId: string) => bodies(CHANGESETS).filter((body) => (body as { stream_id: string }).stream_id === streamId);
+    expect(ofStream('one').map((body) => (body as { events: number[] }).events[0])).toEqual(Array.from({ length: 12 }, (_, index) => index));
+    expect(ofStream('other').map((body) => (body as { changeset_id: number }).changeset_id)).toEqual([1, 2, 3]);
   });
 
   it('ignores MODIFY and REMOVE records: the indexer adding a checkpoint republishes nothing', async () => {
@@ -246,7 +218,7 @@ describe('the SNS publisher', () => {
     await publisher()(
       batch(
         insert(seq(1), { streamId: 'big', changesetId: 1, firstEventId: 1, events }),
-        insert(seq(2), { streamId: 'mid', changesetId: 1, firstEventId: 1, events: [{ pad: 'c'.repeat(200_000) }] }),
+        insert(seq(2), { streamId: 'big', changesetId: 2, firstEventId: 3, events: [{ pad: 'c'.repeat(200_000) }] }),
       ),
     );
     const size = (entry: PublishBatchRequestEntry): number =>
@@ -262,63 +234,81 @@ describe('the SNS publisher', () => {
     expect(bodies(CHANGESETS).map((body) => 'events' in (body as object))).toEqual([false, true]);
   });
 
-  it('reports the first record of a refused entry, and publishes nothing after it', async () => {
+  it('reports the first record of a refused entry, publishes nothing after it on that topic, and the retry resumes there', async () => {
+    let refuse = true;
     sns.on(PublishBatchCommand, { TopicArn: CHANGESETS }).callsFake((input: PublishBatchCommandInput) => {
       const entries = input.PublishBatchRequestEntries ?? [];
-      // SNS refuses the second changeset's message.
-      const refused = entries.find((entry) => JSON.parse(entry.Message!).changeset_id === 2);
+      // SNS refuses the second changeset's message, once.
+      const refused = refuse ? entries.find((entry) => JSON.parse(entry.Message!).changeset_id === 2) : undefined;
+      refuse = false;
       return {
         Successful: entries.filter((entry) => entry !== refused).map((entry) => ({ Id: entry.Id, MessageId: 'ok' })),
         Failed: refused === undefined ? [] : [{ Id: refused.Id, Code: 'InternalError', Message: 'try again', SenderFault: false }],
       };
     });
-    const result = await publisher()(
-      batch(
-        insert(seq(1), { streamId: 's', changesetId: 1, firstEventId: 1, events: [{ type: 'one' }] }),
-        insert(seq(2), { streamId: 's', changesetId: 2, firstEventId: 2, events: [{ type: 'two' }] }),
-        insert(seq(3), { streamId: 's', changesetId: 3, firstEventId: 3, events: [{ type: 'three' }] }),
-      ),
-    );
+    const records = [1, 2, 3].map((id) => insert(seq(id), { streamId: 's', changesetId: id, firstEventId: id, events: [{ type: `e${id}` }] }));
+    const publish = publisher();
+    const result = await publish(batch(...records));
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: seq(2) }] });
-    // Lambda retries from changeset 2: only the events of changeset 1 went out on the events topic.
-    expect(bodies(EVENTS).map((body) => (body as { event_id: number }).event_id)).toEqual([1]);
+    expect(bodies(CHANGESETS).map((body) => (body as { changeset_id: number }).changeset_id)).toEqual([1, 2, 3]);
+    // The events topic is a lane of its own: its messages went out, and are recorded as published.
+    expect(bodies(EVENTS).map((body) => (body as { event_id: number }).event_id)).toEqual([1, 2, 3]);
     expect(logged.some((line) => line.includes('refused'))).toBe(true);
+
+    // Lambda retries from changeset 2: only what is not recorded as published goes out again.
+    sns.resetHistory();
+    expect(await publish(batch(...records.slice(1)))).toEqual({ batchItemFailures: [] });
+    expect(bodies(CHANGESETS).map((body) => (body as { changeset_id: number }).changeset_id)).toEqual([2, 3]);
+    expect(bodies(EVENTS)).toEqual([]);
   });
 
   it('reports the first record of a rejected call, even when the call began with an earlier record', async () => {
-    let eventCalls = 0;
-    sns.on(PublishBatchCommand, { TopicArn: EVENTS }).callsFake((input: PublishBatchCommandInput) => {
-      if (++eventCalls === 2) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottledException' });
-      return acceptAll(input);
-    });
+    /** Rejects the second events call of stream a; every other call is accepted. */
+    const rejectSecondCallOfA = (rejection: () => Error) => {
+      let callsOfA = 0;
+      sns.on(PublishBatchCommand, { TopicArn: EVENTS }).callsFake((input: PublishBatchCommandInput) => {
+        if (input.PublishBatchRequestEntries?.[0]?.MessageGroupId === 'a' && ++callsOfA === 2) throw rejection();
+        return acceptAll(input);
+      });
+    };
+    rejectSecondCallOfA(() => Object.assign(new Error('Rate exceeded'), { name: 'ThrottledException' }));
     const nineEvents = (from: number) => Array.from({ length: 9 }, (_, index) => ({ type: 'e', n: from + index }));
     const result = await publisher()(
       batch(
-        insert(seq(1), { streamId: 'a', changesetId: 1, firstEventId: 1, events: [{ type: 'x' }] }),
-        // Events 1-9 of this changeset: its first 9 go in call 1 with the one above, none in call 2.
-        insert(seq(2), { streamId: 'b', changesetId: 1, firstEventId: 1, events: nineEvents(1) }),
-        // Call 2 starts here and is rejected.
-        insert(seq(3), { streamId: 'c', changesetId: 1, firstEventId: 1, events: nineEvents(1) }),
-        insert(seq(4), { streamId: 'd', changesetId: 1, firstEventId: 1, events: [{ type: 'y' }] }),
+        // Events 1-9, then 10-18: call 1 of stream a holds 1-10, call 2 (rejected) starts in changeset 2.
+        insert(seq(1), { streamId: 'a', changesetId: 1, firstEventId: 1, events: nineEvents(1) }),
+        insert(seq(2), { streamId: 'a', changesetId: 2, firstEventId: 10, events: nineEvents(10) }),
+        insert(seq(3), { streamId: 'b', changesetId: 1, firstEventId: 1, events: [{ type: 'y' }] }),
       ),
     );
-    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: seq(3) }] });
-    expect(callsTo(EVENTS).map((entries) => entries.length)).toEqual([10, 10]);
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: seq(2) }] });
+    expect(bodies(EVENTS).filter((body) => (body as { stream_id: string }).stream_id === 'b')).toHaveLength(1);
 
     // When the rejected call holds the tail of an earlier record, that earlier record is reported.
     sns.reset();
-    let calls = 0;
-    sns.on(PublishBatchCommand).callsFake((input: PublishBatchCommandInput) => {
-      if (input.TopicArn === EVENTS && ++calls === 2) return Promise.reject(new Error('connection reset'));
-      return acceptAll(input);
-    });
+    rejectSecondCallOfA(() => new Error('connection reset'));
     const again = await publisher()(
       batch(
         insert(seq(5), { streamId: 'a', changesetId: 2, firstEventId: 2, events: Array.from({ length: 12 }, (_, n) => n) }),
-        insert(seq(6), { streamId: 'b', changesetId: 2, firstEventId: 10, events: [1] }),
+        insert(seq(6), { streamId: 'a', changesetId: 3, firstEventId: 14, events: [1] }),
       ),
     );
     expect(again).toEqual({ batchItemFailures: [{ itemIdentifier: seq(5) }] });
+  });
+
+  it('starts no call once the invocation is about to time out, and reports where to resume', async () => {
+    const events = Array.from({ length: 30 }, (_, index) => index);
+    let remaining = 60_000;
+    sns.on(PublishBatchCommand).callsFake((input: PublishBatchCommandInput) => {
+      // Each call takes 20 s of the invocation's minute.
+      remaining -= 20_000;
+      return acceptAll(input);
+    });
+    const result = await publisher({ concurrency: 1 })(batch(insert(seq(1), { streamId: 'slow', changesetId: 1, firstEventId: 1, events })), {
+      getRemainingTimeInMillis: () => remaining,
+    });
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: seq(1) }] });
+    expect(sns.commandCalls(PublishBatchCommand).length).toBeLessThan(4);
   });
 
   it('treats an entry SNS neither accepted nor refused as not published', async () => {
@@ -341,35 +331,5 @@ describe('the SNS publisher', () => {
     const keysOnly = insert(seq(3), { streamId: 'a', changesetId: 1, firstEventId: 1, events: [1] });
     delete keysOnly.dynamodb!.NewImage;
     await expect(publisher()(batch(keysOnly))).rejects.toThrow(/NEW_IMAGE/);
-  });
-});
-
-describe('the publisher Lambda handler', () => {
-  // A class-level mock: the handler's own client, created from the environment, is intercepted.
-  const sns = mockClient(SNSClient);
-  const saved = { ...process.env };
-
-  beforeEach(() => {
-    sns.reset();
-    sns.on(PublishBatchCommand).callsFake((input: PublishBatchCommandInput) => ({
-      Successful: (input.PublishBatchRequestEntries ?? []).map((entry) => ({ Id: entry.Id, MessageId: 'ok' })),
-    }));
-    process.env['EES_CHANGESETS_TOPIC_ARN'] = CHANGESETS;
-    process.env['EES_EVENTS_TOPIC_ARN'] = EVENTS;
-    process.env['EES_SNS_ENDPOINT'] = 'http://127.0.0.1:9';
-  });
-  afterEach(() => {
-    process.env = { ...saved };
-  });
-  afterAll(() => sns.restore());
-
-  it('publishes to the topics named by the environment, with one client per container', async () => {
-    const first = await handler(batch(insert(seq(1), { streamId: 's', changesetId: 1, firstEventId: 1, events: [{ type: 'a' }] })));
-    const second = await handler(batch(insert(seq(2), { streamId: 's', changesetId: 2, firstEventId: 2, events: [{ type: 'b' }] })));
-    expect([first, second]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
-    const calls = sns.commandCalls(PublishBatchCommand);
-    expect(calls.map((call) => call.args[0].input.TopicArn)).toEqual([CHANGESETS, EVENTS, CHANGESETS, EVENTS]);
-    expect(new Set(calls.map((call) => call.thisValue)).size).toBe(1);
-    expect(calls[0]!.thisValue).toBeInstanceOf(SNSClient);
   });
 });

@@ -76,7 +76,7 @@ describe('the AWS stack (synthesized for real)', () => {
     // The indexer retries for the stream's whole retention (a dropped batch would be missing from
     // the global order); the publisher gives up sooner, to its dead-letter queue.
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 1000, MaximumRetryAttempts: 10_000 });
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 100, MaximumRetryAttempts: 20 });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 100, MaximumRetryAttempts: 100 });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'], ParallelizationFactor: 1 });
   });
 
@@ -114,8 +114,22 @@ describe('the AWS stack (synthesized for real)', () => {
     expect(topics.map((topic) => topic.Properties['TopicName']).sort()).toEqual(['ees-test-changesets.fifo', 'ees-test-events.fifo']);
     for (const topic of topics) {
       expect(topic.Properties['FifoTopic']).toBe(true);
+      expect(topic.Properties['FifoThroughputScope']).toBe('MessageGroup');
       expect(topic.Properties['KmsMasterKeyId']).toBeDefined();
     }
+  });
+
+  it('lets the publisher read and move its progress items in the meta table, and nothing more there', () => {
+    const [publisher] = Object.entries(resourcesOf('AWS::Lambda::Function')).filter(([, fn]) => String(fn.Properties['Description']).includes('publishes'));
+    expect((publisher![1].Properties['Environment'] as { Variables: Record<string, unknown> }).Variables).toHaveProperty('EES_META_TABLE');
+    const [metaTable] = Object.keys(resourcesOf('AWS::DynamoDB::Table')).filter((id) => id.includes('MetaTable'));
+    const role = (publisher![1].Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const policies = Object.values(resourcesOf('AWS::IAM::Policy')).filter((policy) => (policy.Properties['Roles'] as { Ref: string }[]).some((entry) => entry.Ref === role));
+    expect(policies.length).toBeGreaterThan(0);
+    const onMeta = policies
+      .flatMap((policy) => (policy.Properties['PolicyDocument'] as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement)
+      .filter((statement) => JSON.stringify(statement.Resource).includes(metaTable!));
+    expect(onMeta.flatMap((statement) => [statement.Action].flat()).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
   });
 
   it('grants no wildcard actions', () => {

@@ -9,12 +9,12 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { judgeExpectation, type Verdict } from '../../core/expectations.js';
-import type { ReadBudget } from '../../core/pages.js';
+import { BudgetedRecords, type ReadBudget } from '../../core/pages.js';
 import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamHead } from '../../core/types.js';
 import { EMPTY_HEAD, EMPTY_STATISTICS } from '../../core/types.js';
 import type { EventStoreEngine, StreamRead } from '../port.js';
 import { CheckpointWaiters } from '../waiters.js';
-import { isConditionalCheckFailure, num, pagePosition, readNumber, storedChars, str, toStoredChangeset, type Item } from './items.js';
+import { isConditionalCheckFailure, num, pagePosition, readNumber, str, toStoredChangeset, type Item } from './items.js';
 import { EVENTS_INDEXES, META_ITEMS, PAGE_SIZE, type TableNames } from './schema.js';
 
 export interface DynamoDbEngineOptions {
@@ -162,9 +162,8 @@ export class DynamoDbEngine implements EventStoreEngine {
     const head = await this.head(streamId);
     const to = Number.isFinite(range.to) ? range.to : OPEN_END;
     const from = by === 'changeset' ? range.from : await this.changesetHoldingEvent(streamId, range.from);
-    const records: StoredChangeset[] = [];
-    if (from === undefined) return { head, records, exhausted: true };
-    let chars = 0;
+    if (from === undefined) return { head, records: [], exhausted: true };
+    const kept = new BudgetedRecords(budget);
     let exhausted = true;
     for await (const item of this.items({
       TableName: this.tables.events,
@@ -174,14 +173,12 @@ export class DynamoDbEngine implements EventStoreEngine {
       Limit: budget.maxRecords + 1,
     })) {
       if (by === 'event' && readNumber(item, 'first_event_id')! > to) break;
-      if (records.length === budget.maxRecords || chars >= budget.maxBytes) {
+      if (!kept.add(toStoredChangeset(item))) {
         exhausted = false;
         break;
       }
-      records.push(toStoredChangeset(item));
-      chars += storedChars(item);
     }
-    return { head, records, exhausted };
+    return { head, records: kept.records, exhausted };
   }
 
   /** Items by key, consistently read, in the order of `keys`. */
@@ -226,17 +223,12 @@ export class DynamoDbEngine implements EventStoreEngine {
       pageItem = 0;
     }
     if (keys.length === 0) this.lastEmptyLook = { checkpoint, at: lookedAt };
-    const records: StoredChangeset[] = [];
-    let chars = 0;
+    const kept = new BudgetedRecords(budget);
     // Read in slices, so that a byte budget reached early does not fetch the rest.
-    for (let start = 0; start < keys.length && chars < budget.maxBytes; start += 100) {
-      for (const item of await this.itemsByKey(keys.slice(start, start + 100))) {
-        records.push(toStoredChangeset(item));
-        chars += storedChars(item);
-        if (chars >= budget.maxBytes) break;
-      }
+    slices: for (let start = 0; start < keys.length; start += 100) {
+      for (const item of await this.itemsByKey(keys.slice(start, start + 100))) if (!kept.add(toStoredChangeset(item))) break slices;
     }
-    return records;
+    return kept.records;
   }
 
   /** Wakes long polls once the indexer has assigned checkpoints up to `nextCheckpoint`. */

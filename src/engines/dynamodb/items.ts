@@ -39,11 +39,6 @@ export function toStoredChangeset(item: Item): StoredChangeset {
   };
 }
 
-/** Characters of stored JSON in an item: the engine's cheap measure for read budgets. */
-export function storedChars(item: Item): number {
-  return (item['events']?.S?.length ?? 0) + (item['metadata']?.S?.length ?? 0);
-}
-
 export function isConditionalCheckFailure(error: unknown): boolean {
   const name = (error as { name?: string }).name;
   return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException';

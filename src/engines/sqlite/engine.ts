@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { judgeExpectation } from '../../core/expectations.js';
-import type { ReadBudget } from '../../core/pages.js';
+import { BudgetedRecords, type ReadBudget } from '../../core/pages.js';
 import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamHead } from '../../core/types.js';
 import { EMPTY_HEAD } from '../../core/types.js';
 import type { EventStoreEngine, StreamRead } from '../port.js';
@@ -346,19 +346,16 @@ export class SqliteEngine implements EventStoreEngine {
     const head = this.headOf(streamId, this.durableBefore);
     const [from, to] = by === 'changeset' ? [range.from, boundOf(range.to)] : [this.firstChangesetWithEventFrom(streamId, range.from, head), OPEN_END];
     const rows = this.statements.byChangeset.iterate(streamId, from, to, this.durableBefore);
-    const records: StoredChangeset[] = [];
-    let chars = 0;
+    const kept = new BudgetedRecords(budget);
     let exhausted = true;
     for (const row of rows) {
       if (by === 'event' && row.first_event_id > range.to) break;
-      if (records.length === budget.maxRecords || chars >= budget.maxBytes) {
+      if (!kept.add(toStored(row))) {
         exhausted = false;
         break;
       }
-      records.push(toStored(row));
-      chars += row.events.length + row.metadata.length;
     }
-    return { head, records, exhausted };
+    return { head, records: kept.records, exhausted };
   }
 
   /**
@@ -379,14 +376,9 @@ export class SqliteEngine implements EventStoreEngine {
   }
 
   async readGlobal(checkpoint: number, budget: ReadBudget): Promise<readonly StoredChangeset[]> {
-    const records: StoredChangeset[] = [];
-    let chars = 0;
-    for (const row of this.statements.global.iterate(checkpoint, this.durableBefore, budget.maxRecords)) {
-      records.push(toStored(row));
-      chars += row.events.length + row.metadata.length;
-      if (chars >= budget.maxBytes) break;
-    }
-    return records;
+    const kept = new BudgetedRecords(budget);
+    for (const row of this.statements.global.iterate(checkpoint, this.durableBefore, budget.maxRecords)) if (!kept.add(toStored(row))) break;
+    return kept.records;
   }
 
   waitForCheckpoint(checkpoint: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {

@@ -71,8 +71,9 @@ export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise
     poller.start();
     statistics.trigger();
 
-    const api = apiGatewayHandler(createApiHandler({ engine, serverVersion: PACKAGE_VERSION, logError, ...(options.token === undefined ? {} : { token: options.token }) }));
-    const host = await startNodeHost(emulateApiGateway(api), { host: options.host, port: options.port });
+    const api = apiGatewayHandler(createApiHandler({ engine, serverVersion: PACKAGE_VERSION, logError }));
+    // The host admits callers (token, Host, Origin) before the emulated API Gateway reads a body.
+    const host = await startNodeHost(emulateApiGateway(api), { host: options.host, port: options.port, ...(options.token === undefined ? {} : { token: options.token }) });
     return {
       url: host.url,
       port: host.port,

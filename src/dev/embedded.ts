@@ -35,11 +35,10 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise
     serverVersion: PACKAGE_VERSION,
     onCommitted: () => statistics.trigger(),
     logError: (error) => logError(error),
-    ...(options.token === undefined ? {} : { token: options.token }),
   });
   let host;
   try {
-    host = await startNodeHost(handler, { host: options.host, port: options.port });
+    host = await startNodeHost(handler, { host: options.host, port: options.port, ...(options.token === undefined ? {} : { token: options.token }) });
   } catch (error) {
     await engine.close();
     throw error;

@@ -1,3 +1,4 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDbEngine } from '../engines/dynamodb/engine.js';
 import { GlobalIndexer } from '../engines/dynamodb/indexer.js';
@@ -29,6 +30,8 @@ export interface RunningDynamoDbStore {
   readonly dynamodbEndpoint: string;
   readonly tables: { events: string; meta: string };
   readonly engine: DynamoDbEngine;
+  /** The engine's DynamoDB client. */
+  readonly client: DynamoDBClient;
   /** Resolves once everything committed so far is indexed. */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -80,6 +83,7 @@ export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise
       dynamodbEndpoint: endpoint,
       tables,
       engine,
+      client,
       settle: () => poller.drain(),
       close: async () => {
         const hostClosed = host.close();

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { EesError } from '../core/errors.js';
 import { DynamoDbEngine } from '../engines/dynamodb/engine.js';
 import { GlobalIndexer } from '../engines/dynamodb/indexer.js';
 import { tableNames } from '../engines/dynamodb/schema.js';
@@ -22,6 +23,8 @@ export interface DynamoDbStoreOptions {
   readonly logError?: (error: unknown) => void;
   /** Require `Authorization: Bearer <token>` on every request. */
   readonly token?: string;
+  /** Aborted to give up starting: DynamoDB Local, if started, is stopped again. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RunningDynamoDbStore {
@@ -37,6 +40,15 @@ export interface RunningDynamoDbStore {
   close(): Promise<void>;
 }
 
+const NETWORK_FAULTS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** A DynamoDB that does not answer becomes one clear line (exit code 5); other errors stay as they are. */
+function unreachableOr(error: unknown, endpoint: string): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !NETWORK_FAULTS.has(code)) return error;
+  return new EesError('ENDPOINT_UNREACHABLE', `DynamoDB at ${endpoint} does not answer (${code}): start it, or check --dynamodb-endpoint.`, { cause: error });
+}
+
 /**
  * `ees dev --engine dynamodb`: the deployed stack's parts on DynamoDB Local. The API runs through
  * the API Gateway adapter the `api` Lambda uses; an in-process stream poller feeds the indexer
@@ -45,7 +57,7 @@ export interface RunningDynamoDbStore {
 export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise<RunningDynamoDbStore> {
   const logError = options.logError ?? ((error: unknown) => console.error(error));
   let local: RunningDynamoDbLocal | undefined;
-  const endpoint = options.dynamodbEndpoint ?? (local = await startDynamoDbLocal()).endpoint;
+  const endpoint = options.dynamodbEndpoint ?? (local = await startDynamoDbLocal(options.signal === undefined ? {} : { signal: options.signal })).endpoint;
   const client = localDynamoDbClient(endpoint);
   const streamsClient = new DynamoDBStreamsClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const tables = tableNames(options.tablePrefix ?? 'ees-dev');
@@ -56,7 +68,12 @@ export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise
   };
 
   try {
-    const { eventsStreamArn } = await ensureTables(client, tables);
+    let eventsStreamArn: string;
+    try {
+      ({ eventsStreamArn } = await ensureTables(client, tables));
+    } catch (error) {
+      throw unreachableOr(error, endpoint);
+    }
     // A commit makes the poller look at the stream at once, instead of at its next idle tick.
     const wakePoller = { poller: undefined as StreamPoller | undefined };
     const engine = new DynamoDbEngine({ client, tables, pollIntervalMs: 1_000, onCommitted: () => wakePoller.poller?.wake() });

@@ -4,6 +4,7 @@ import { createApiHandler } from '../http/handler.js';
 import { startNodeHost } from '../http/node-host.js';
 import { StatisticsScheduler } from '../projection/statistics.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { lockDataDir } from './data-dir.js';
 
 export interface EmbeddedStoreOptions {
   readonly dataDir: string;
@@ -28,7 +29,14 @@ export const DATABASE_FILE = 'ees.sqlite';
 export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise<RunningStore> {
   const logError = options.logError ?? ((error: unknown) => console.error(error));
   const databasePath = join(options.dataDir, DATABASE_FILE);
-  const engine = new SqliteEngine({ path: databasePath });
+  const lock = lockDataDir(options.dataDir);
+  let engine: SqliteEngine;
+  try {
+    engine = new SqliteEngine({ path: databasePath });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const statistics = new StatisticsScheduler(engine, 100, logError);
   const handler = createApiHandler({
     engine,
@@ -41,6 +49,7 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise
     host = await startNodeHost(handler, { host: options.host, port: options.port, ...(options.token === undefined ? {} : { token: options.token }) });
   } catch (error) {
     await engine.close();
+    lock.release();
     throw error;
   }
   // Statistics left behind by an earlier run catch up at start.
@@ -53,6 +62,7 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise
       await host.close();
       await statistics.stop();
       await engine.close();
+      lock.release();
     },
   };
 }

@@ -140,6 +140,17 @@ interface Connection {
   broken: boolean;
 }
 
+/** Why the server cannot listen, as one line for the person who started it. */
+function listenFailure(error: NodeJS.ErrnoException, options: NodeHostOptions): Error {
+  const where = `${options.host}:${options.port}`;
+  if (error.code === 'EADDRINUSE') return new EesError('INVALID_USAGE', `Port ${options.port} on ${options.host} is in use by another program: stop it, or pick another --port (0 picks a free one).`, { cause: error });
+  if (error.code === 'EACCES') return new EesError('INVALID_USAGE', `Not allowed to listen on ${where}: pick a port above 1023.`, { cause: error });
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') {
+    return new EesError('INVALID_USAGE', `Cannot listen on ${where}: ${options.host} is not an address of this machine.`, { cause: error });
+  }
+  return error;
+}
+
 /** Serves an API handler over node:http. */
 export async function startNodeHost(handler: ApiHandler, options: NodeHostOptions): Promise<RunningHost> {
   // In-flight requests' abort controllers: shutdown ends their long polls.
@@ -250,9 +261,9 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
   server.setTimeout(timeouts.socketIdleMs, (socket) => socket.destroy());
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => reject(listenFailure(error, options)));
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });

@@ -10,6 +10,7 @@ export default class Dev extends EesCommand {
 Stops cleanly on Ctrl-C or SIGTERM: in-flight requests finish, then the storage is closed.
 
 --engine sqlite (the default) keeps data in --data-dir, every acknowledged commit durable on disk.
+One ees dev at a time per --data-dir: a second one is refused.
 
 --engine dynamodb runs the deployed stack's Lambda handlers against DynamoDB: the API through the
 API Gateway adapter, and the indexer and projector fed by an in-process DynamoDB Streams poller.

@@ -83,7 +83,7 @@ class NodeApiRequest implements ApiRequest {
     const declared = Number(request.headers['content-length'] ?? Number.NaN);
     if (declared > maxBytes) return Promise.resolve(null);
     // "100 Continue" only once the body is wanted: a refused or oversize request never gets one.
-    if (/^100-continue$/i.test(request.headers['expect'] ?? '')) this.response.writeContinue();
+    if (request.httpVersionMinor >= 1 && /^100-continue$/i.test(request.headers['expect'] ?? '')) this.response.writeContinue();
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -136,7 +136,7 @@ interface Connection {
   answered: Promise<void>;
   /** A response closes the connection: no request after it is run. */
   closing: boolean;
-  /** The parser failed: the connection is answered 400 (after what came before) and closed. */
+  /** The parser failed: the error is answered once (after what came before), then the connection closes. */
   broken: boolean;
 }
 
@@ -203,7 +203,8 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
     });
     const run = (): Promise<void> => {
       // After a response that closes the connection nothing is run: node:http ends the socket.
-      if (connection.closing || connection.broken) return Promise.resolve();
+      // Requests parsed before a parse error are run and answered, and the error after them.
+      if (connection.closing) return Promise.resolve();
       return serve(request, response, connection).then(
         () => answered,
         (error: unknown) => {
@@ -233,9 +234,14 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
           ? (['REQUEST_TIMEOUT', 'The request was not received in time.'] as const)
           : (['MALFORMED_REQUEST', 'The request is not valid HTTP/1.1.'] as const);
     void connection.answered.then(() => {
-      // Bytes after a closing response are not a request: they get no answer.
-      if (!socket.writable || error.code === 'ECONNRESET' || connection.closing) {
+      if (!socket.writable || error.code === 'ECONNRESET') {
         socket.destroy();
+        return;
+      }
+      // Bytes after a closing response are not a request: they get no answer. Ended, not
+      // destroyed, so that the closing response still in the socket's buffer is delivered whole.
+      if (connection.closing) {
+        socket.end();
         return;
       }
       const body = renderError(new EesError(code, message));
@@ -248,7 +254,7 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
   server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
     const connection = connectionOf(request.socket);
     connection.answered = connection.answered.then(() => {
-      if (connection.closing || connection.broken) return;
+      if (connection.closing) return;
       connection.closing = true;
       const body = renderError(new EesError('EXPECTATION_FAILED', 'Only "Expect: 100-continue" is supported.'));
       response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), server: serverHeader, connection: 'close' });

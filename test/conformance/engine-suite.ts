@@ -218,6 +218,8 @@ export function engineConformance(engineName: string, createHarness: () => Promi
             }
             reads++;
           }
+          // An engine that answers reads without I/O must still let the writer's turns come.
+          await new Promise((resolve) => setImmediate(resolve));
         }
         await writer;
       });

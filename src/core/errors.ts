@@ -11,6 +11,7 @@ export const ERROR_TABLE = {
   INVALID_JSON: { status: 400, exitCode: 2 },
   INVALID_CHANGESET: { status: 400, exitCode: 2 },
   CHANGESET_TOO_LARGE: { status: 413, exitCode: 2 },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, exitCode: 2 },
   OPTIMISTIC_CONCURRENCY_EXCEPTION: { status: 409, exitCode: 3 },
   INVALID_CHANGESET_FILTERING_PARAMS: { status: 400, exitCode: 2 },
   INVALID_EVENT_FILTERING_PARAMS: { status: 400, exitCode: 2 },

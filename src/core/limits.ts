@@ -4,6 +4,11 @@ export const LIMITS = {
   streamIdMaxBytes: 512,
   /** `events` + `metadata`, each as compact JSON: one DynamoDB item is capped at 400 KB. */
   changesetMaxBytes: 400_000,
+  /**
+   * Arrays and objects inside one event, or inside the metadata, nest at most this deep (a flat
+   * object is 1): every reader of the stored JSON can then walk it without running out of stack.
+   */
+  nestingMaxDepth: 64,
   /** A request body above this is refused before it is read whole (1 MiB). */
   requestBodyMaxBytes: 1_048_576,
   /**

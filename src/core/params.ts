@@ -1,4 +1,4 @@
-import { EesError } from './errors.js';
+import { EesError, type ErrorCode } from './errors.js';
 import { LIMITS } from './limits.js';
 import type { Expectation, IdRange } from './types.js';
 
@@ -130,3 +130,17 @@ export function parseGlobalReadParams(rawCheckpoint: string | undefined, rawLimi
     waitMs: Number.isNaN(wait) ? LIMITS.waitMaxSeconds * 1000 : Math.min(wait ?? 0, LIMITS.waitMaxSeconds) * 1000,
   };
 }
+
+/**
+ * A query parameter that may be given once. A repeated one is refused with the parameter's own
+ * code: a proxy that takes the last value and a server that takes the first would judge two
+ * different requests.
+ */
+export function singleParam(query: URLSearchParams, name: string, code: ErrorCode, streamId?: string): string | undefined {
+  const values = query.getAll(name);
+  if (values.length > 1) {
+    throw new EesError(code, `The "${name}" parameter is given ${values.length} times; give it at most once.`, streamId === undefined ? {} : { streamId });
+  }
+  return values[0];
+}
+

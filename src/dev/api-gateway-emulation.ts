@@ -1,11 +1,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { EesError } from '../core/errors.js';
+import { changesetTooLarge } from '../core/changeset.js';
+import { LIMITS } from '../core/limits.js';
 import type { ApiHandler } from '../http/types.js';
 import { renderError } from '../http/render.js';
 import { PACKAGE_VERSION } from '../version.js';
-
-/** API Gateway refuses payloads over 10 MB itself, before any Lambda runs. */
-const API_GATEWAY_PAYLOAD_LIMIT = 10 * 1024 * 1024;
 
 /**
  * Turns node:http requests into API Gateway proxy events for a Lambda handler, as the REST API
@@ -13,15 +11,6 @@ const API_GATEWAY_PAYLOAD_LIMIT = 10 * 1024 * 1024;
  */
 export function emulateApiGateway(lambda: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>): ApiHandler {
   return async (request) => {
-    const body = await request.readBody(API_GATEWAY_PAYLOAD_LIMIT);
-    if (body === null) {
-      const error = new EesError('CHANGESET_TOO_LARGE', 'The request body is larger than API Gateway accepts (10 MB).');
-      return {
-        status: 413,
-        headers: { 'content-type': 'application/json; charset=utf-8', server: `ees/${PACKAGE_VERSION}`, connection: 'close' },
-        body: renderError(error),
-      };
-    }
     const segments = request.path.split('/');
     const isStreamRoute = segments[1] === 'streams' && segments.length >= 3;
     const resource = isStreamRoute ? ['', 'streams', '{stream_id}', ...segments.slice(3)].join('/') : request.path;
@@ -30,6 +19,16 @@ export function emulateApiGateway(lambda: (event: APIGatewayProxyEvent) => Promi
       streamId = isStreamRoute ? decodeURIComponent(segments[2]!) : undefined;
     } catch {
       streamId = undefined;
+    }
+    // API Gateway would take up to 10 MB, but the API takes at most 1 MiB: reading more is waste,
+    // and a declared larger body is refused without reading a byte of it.
+    const body = await request.readBody(LIMITS.requestBodyMaxBytes);
+    if (body === null) {
+      return {
+        status: 413,
+        headers: { 'content-type': 'application/json; charset=utf-8', server: `ees/${PACKAGE_VERSION}`, connection: 'close' },
+        body: renderError(changesetTooLarge(streamId === '' ? undefined : streamId)),
+      };
     }
     const query = new URLSearchParams(request.query);
     const multi: Record<string, string[]> = {};

@@ -48,7 +48,7 @@ function freePort(): Promise<number> {
  * Starts DynamoDB Local (in memory) on a free loopback port, with telemetry off: nothing may leave
  * the machine. Resolves once it answers ListTables.
  */
-export async function startDynamoDbLocal(options: { readyTimeoutMs?: number } = {}): Promise<RunningDynamoDbLocal> {
+export async function startDynamoDbLocal(options: { readyTimeoutMs?: number; signal?: AbortSignal } = {}): Promise<RunningDynamoDbLocal> {
   const { folder, jar } = findDynamoDbLocalJar();
   if (spawnSync('java', ['-version'], { stdio: 'ignore' }).error !== undefined) {
     throw new EesError(
@@ -86,6 +86,7 @@ export async function startDynamoDbLocal(options: { readyTimeoutMs?: number } = 
     // Readiness is its answer to ListTables: ask until it answers, the process dies, or time is up.
     for (;;) {
       if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with ${child.exitCode}: ${stderr.trim()}`);
+      if (options.signal?.aborted === true) throw new Error('Stopped while DynamoDB Local was starting.');
       try {
         await client.send(new ListTablesCommand({}));
         break;

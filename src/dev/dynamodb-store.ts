@@ -1,4 +1,6 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { EesError } from '../core/errors.js';
 import { DynamoDbEngine } from '../engines/dynamodb/engine.js';
 import { GlobalIndexer } from '../engines/dynamodb/indexer.js';
 import { tableNames } from '../engines/dynamodb/schema.js';
@@ -21,6 +23,8 @@ export interface DynamoDbStoreOptions {
   readonly logError?: (error: unknown) => void;
   /** Require `Authorization: Bearer <token>` on every request. */
   readonly token?: string;
+  /** Aborted to give up starting: DynamoDB Local, if started, is stopped again. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RunningDynamoDbStore {
@@ -29,9 +33,20 @@ export interface RunningDynamoDbStore {
   readonly dynamodbEndpoint: string;
   readonly tables: { events: string; meta: string };
   readonly engine: DynamoDbEngine;
+  /** The engine's DynamoDB client. */
+  readonly client: DynamoDBClient;
   /** Resolves once everything committed so far is indexed. */
   settle(): Promise<void>;
   close(): Promise<void>;
+}
+
+const NETWORK_FAULTS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** A DynamoDB that does not answer becomes one clear line (exit code 5); other errors stay as they are. */
+function unreachableOr(error: unknown, endpoint: string): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !NETWORK_FAULTS.has(code)) return error;
+  return new EesError('ENDPOINT_UNREACHABLE', `DynamoDB at ${endpoint} does not answer (${code}): start it, or check --dynamodb-endpoint.`, { cause: error });
 }
 
 /**
@@ -42,7 +57,7 @@ export interface RunningDynamoDbStore {
 export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise<RunningDynamoDbStore> {
   const logError = options.logError ?? ((error: unknown) => console.error(error));
   let local: RunningDynamoDbLocal | undefined;
-  const endpoint = options.dynamodbEndpoint ?? (local = await startDynamoDbLocal()).endpoint;
+  const endpoint = options.dynamodbEndpoint ?? (local = await startDynamoDbLocal(options.signal === undefined ? {} : { signal: options.signal })).endpoint;
   const client = localDynamoDbClient(endpoint);
   const streamsClient = new DynamoDBStreamsClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const tables = tableNames(options.tablePrefix ?? 'ees-dev');
@@ -53,7 +68,12 @@ export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise
   };
 
   try {
-    const { eventsStreamArn } = await ensureTables(client, tables);
+    let eventsStreamArn: string;
+    try {
+      ({ eventsStreamArn } = await ensureTables(client, tables));
+    } catch (error) {
+      throw unreachableOr(error, endpoint);
+    }
     // A commit makes the poller look at the stream at once, instead of at its next idle tick.
     const wakePoller = { poller: undefined as StreamPoller | undefined };
     const engine = new DynamoDbEngine({ client, tables, pollIntervalMs: 1_000, onCommitted: () => wakePoller.poller?.wake() });
@@ -71,14 +91,16 @@ export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise
     poller.start();
     statistics.trigger();
 
-    const api = apiGatewayHandler(createApiHandler({ engine, serverVersion: PACKAGE_VERSION, logError, ...(options.token === undefined ? {} : { token: options.token }) }));
-    const host = await startNodeHost(emulateApiGateway(api), { host: options.host, port: options.port });
+    const api = apiGatewayHandler(createApiHandler({ engine, serverVersion: PACKAGE_VERSION, logError }));
+    // The host admits callers (token, Host, Origin) before the emulated API Gateway reads a body.
+    const host = await startNodeHost(emulateApiGateway(api), { host: options.host, port: options.port, ...(options.token === undefined ? {} : { token: options.token }) });
     return {
       url: host.url,
       port: host.port,
       dynamodbEndpoint: endpoint,
       tables,
       engine,
+      client,
       settle: () => poller.drain(),
       close: async () => {
         const hostClosed = host.close();

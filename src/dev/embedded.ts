@@ -4,6 +4,7 @@ import { createApiHandler } from '../http/handler.js';
 import { startNodeHost } from '../http/node-host.js';
 import { StatisticsScheduler } from '../projection/statistics.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { lockDataDir } from './data-dir.js';
 
 export interface EmbeddedStoreOptions {
   readonly dataDir: string;
@@ -28,20 +29,27 @@ export const DATABASE_FILE = 'ees.sqlite';
 export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise<RunningStore> {
   const logError = options.logError ?? ((error: unknown) => console.error(error));
   const databasePath = join(options.dataDir, DATABASE_FILE);
-  const engine = new SqliteEngine({ path: databasePath });
+  const lock = lockDataDir(options.dataDir);
+  let engine: SqliteEngine;
+  try {
+    engine = new SqliteEngine({ path: databasePath });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const statistics = new StatisticsScheduler(engine, 100, logError);
   const handler = createApiHandler({
     engine,
     serverVersion: PACKAGE_VERSION,
     onCommitted: () => statistics.trigger(),
     logError: (error) => logError(error),
-    ...(options.token === undefined ? {} : { token: options.token }),
   });
   let host;
   try {
-    host = await startNodeHost(handler, { host: options.host, port: options.port });
+    host = await startNodeHost(handler, { host: options.host, port: options.port, ...(options.token === undefined ? {} : { token: options.token }) });
   } catch (error) {
     await engine.close();
+    lock.release();
     throw error;
   }
   // Statistics left behind by an earlier run catch up at start.
@@ -54,6 +62,7 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise
       await host.close();
       await statistics.stop();
       await engine.close();
+      lock.release();
     },
   };
 }

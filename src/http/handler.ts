@@ -1,4 +1,4 @@
-import { changesetTooLarge, parseChangesetBody } from '../core/changeset.js';
+import { changesetTooLarge, parseChangesetBody, requireJsonContent } from '../core/changeset.js';
 import { EesError } from '../core/errors.js';
 import { expectationAheadError, expectationBehindMessage } from '../core/expectations.js';
 import { LIMITS } from '../core/limits.js';
@@ -11,9 +11,8 @@ import {
   STREAM_EVENTS_BUDGET,
   FORTHCOMING_BUDGET,
 } from '../core/pages.js';
-import { decodeStreamId, parseExpectation, parseGlobalReadParams, parseIdRange } from '../core/params.js';
+import { decodeStreamId, parseExpectation, parseGlobalReadParams, parseIdRange, singleParam } from '../core/params.js';
 import type { EventStoreEngine } from '../engines/port.js';
-import { bearerTokenMatches } from './auth.js';
 import { renderConflict, renderError, renderGlobalPage, renderStatistics, renderStreamChangesets, renderStreamEvents } from './render.js';
 import type { ApiHandler, ApiRequest, ApiResponse } from './types.js';
 
@@ -28,8 +27,6 @@ export interface ApiHandlerOptions {
   readonly onCommitted?: () => void;
   /** Where unexpected faults are logged. */
   readonly logError?: (error: unknown, request: ApiRequest) => void;
-  /** When set, every request must carry `Authorization: Bearer <token>` (ees dev --token). */
-  readonly token?: string;
 }
 
 type Route =
@@ -80,9 +77,10 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
     const query = new URLSearchParams(request.query);
     const expectation = parseExpectation(
       streamId,
-      query.get('expected_last_changeset') ?? undefined,
-      query.get('expected_last_event') ?? undefined,
+      singleParam(query, 'expected_last_changeset', 'INVALID_EXPECTED_CHANGESET_ID', streamId),
+      singleParam(query, 'expected_last_event', 'INVALID_EXPECTED_EVENT_ID', streamId),
     );
+    requireJsonContent(streamId, request.headers['content-type']);
     const body = await request.readBody(LIMITS.requestBodyMaxBytes);
     if (body === null) return fail(changesetTooLarge(streamId), { connection: 'close' });
     const changeset = parseChangesetBody(streamId, expectation, body);
@@ -103,12 +101,8 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
   async function readStream(request: ApiRequest, streamSegment: string, by: 'changeset' | 'event'): Promise<ApiResponse> {
     const streamId = decodeStreamId(streamSegment);
     const query = new URLSearchParams(request.query);
-    const range = parseIdRange(
-      streamId,
-      query.get('from') ?? undefined,
-      query.get('to') ?? undefined,
-      by === 'changeset' ? 'INVALID_CHANGESET_FILTERING_PARAMS' : 'INVALID_EVENT_FILTERING_PARAMS',
-    );
+    const code = by === 'changeset' ? 'INVALID_CHANGESET_FILTERING_PARAMS' : 'INVALID_EVENT_FILTERING_PARAMS';
+    const range = parseIdRange(streamId, singleParam(query, 'from', code, streamId), singleParam(query, 'to', code, streamId), code);
     const read = await engine.readStream(streamId, by, range, by === 'changeset' ? STREAM_CHANGESETS_BUDGET : STREAM_EVENTS_BUDGET);
     if (read.head.lastChangesetId === 0) {
       throw new EesError('STREAM_NOT_FOUND', `The specified stream(${streamId}) doesn't exist`, { streamId });
@@ -120,7 +114,11 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
 
   async function readGlobal(request: ApiRequest): Promise<ApiResponse> {
     const query = new URLSearchParams(request.query);
-    const params = parseGlobalReadParams(query.get('checkpoint') ?? undefined, query.get('limit') ?? undefined, query.get('wait') ?? undefined);
+    const params = parseGlobalReadParams(
+      singleParam(query, 'checkpoint', 'INVALID_CHECKPOINT'),
+      singleParam(query, 'limit', 'INVALID_LIMIT'),
+      singleParam(query, 'wait', 'INVALID_WAIT'),
+    );
     const budget = { maxRecords: params.limit, maxBytes: LIMITS.responseMaxBytes };
     let page = pageOfGlobalOrder(await engine.readGlobal(params.checkpoint, budget), params.checkpoint, params.limit);
     if (page.changesets.length === 0 && params.waitMs > 0) {
@@ -131,9 +129,6 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
   }
 
   async function dispatch(request: ApiRequest): Promise<ApiResponse> {
-    if (options.token !== undefined && !bearerTokenMatches(request.headers['authorization'], options.token)) {
-      return fail(new EesError('UNAUTHORIZED', 'This event store needs a bearer token: send Authorization: Bearer <token>.'), { 'www-authenticate': 'Bearer' });
-    }
     const matched = route(request.path);
     if (matched === undefined) return fail(new EesError('INVALID_ENDPOINT', 'Invalid endpoint'));
     const allowed = ALLOWED_METHOD[matched.name];

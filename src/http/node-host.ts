@@ -1,7 +1,8 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { EesError, httpStatusOf } from '../core/errors.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { refusalOfCaller } from './auth.js';
 import { renderError } from './render.js';
 import type { ApiHandler, ApiRequest } from './types.js';
 
@@ -11,6 +12,8 @@ export interface NodeHostOptions {
   readonly port: number;
   /** Overrides of SERVER_TIMEOUTS (tests use short ones). */
   readonly timeouts?: Partial<typeof SERVER_TIMEOUTS>;
+  /** When set, every request must carry `Authorization: Bearer <token>` (ees dev --token). */
+  readonly token?: string;
 }
 
 export interface RunningHost {
@@ -79,6 +82,8 @@ class NodeApiRequest implements ApiRequest {
     const request = this.request;
     const declared = Number(request.headers['content-length'] ?? Number.NaN);
     if (declared > maxBytes) return Promise.resolve(null);
+    // "100 Continue" only once the body is wanted: a refused or oversize request never gets one.
+    if (request.httpVersionMinor >= 1 && /^100-continue$/i.test(request.headers['expect'] ?? '')) this.response.writeContinue();
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -113,56 +118,148 @@ function hasBody(request: IncomingMessage): boolean {
   return request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
 }
 
+/** Whether the client said this is its last request on the connection (RFC 9112 §9.6). */
+function clientCloses(request: IncomingMessage): boolean {
+  const connection = request.headers.connection ?? '';
+  if (request.httpVersionMajor === 1 && request.httpVersionMinor === 0) return !/(^|[\s,])keep-alive($|[\s,])/i.test(connection);
+  return /(^|[\s,])close($|[\s,])/i.test(connection);
+}
+
+/**
+ * One connection's requests, taken one at a time (RFC 9112 §9.3): node:http parses pipelined
+ * requests as they arrive and would run them side by side, so a later request could be answered
+ * from a store that its predecessor had not yet written to, and a parse error or a closing response
+ * could cut off requests already executed.
+ */
+interface Connection {
+  /** Settles once every request taken so far on this connection has been answered. */
+  answered: Promise<void>;
+  /** A response closes the connection: no request after it is run. */
+  closing: boolean;
+  /** The parser failed: the error is answered once (after what came before), then the connection closes. */
+  broken: boolean;
+}
+
+/** Why the server cannot listen, as one line for the person who started it. */
+function listenFailure(error: NodeJS.ErrnoException, options: NodeHostOptions): Error {
+  const where = `${options.host}:${options.port}`;
+  if (error.code === 'EADDRINUSE') return new EesError('INVALID_USAGE', `Port ${options.port} on ${options.host} is in use by another program: stop it, or pick another --port (0 picks a free one).`, { cause: error });
+  if (error.code === 'EACCES') return new EesError('INVALID_USAGE', `Not allowed to listen on ${where}: pick a port above 1023.`, { cause: error });
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') {
+    return new EesError('INVALID_USAGE', `Cannot listen on ${where}: ${options.host} is not an address of this machine.`, { cause: error });
+  }
+  return error;
+}
+
 /** Serves an API handler over node:http. */
 export async function startNodeHost(handler: ApiHandler, options: NodeHostOptions): Promise<RunningHost> {
   // In-flight requests' abort controllers: shutdown ends their long polls.
   const shutdown = { closing: false, inFlight: new Set<AbortController>() };
+  const connections = new WeakMap<Socket, Connection>();
+  const connectionOf = (socket: Socket): Connection => {
+    let connection = connections.get(socket);
+    if (connection === undefined) {
+      connection = { answered: Promise.resolve(), closing: false, broken: false };
+      connections.set(socket, connection);
+    }
+    return connection;
+  };
+  const serverHeader = `ees/${PACKAGE_VERSION}`;
+  const caller = { boundHost: options.host, ...(options.token === undefined ? {} : { token: options.token }) };
 
-  const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+  const serve = async (request: IncomingMessage, response: ServerResponse, connection: Connection): Promise<void> => {
     const apiRequest = new NodeApiRequest(request, response, shutdown);
-    const apiResponse = await handler(apiRequest);
+    // Who may call is settled before any body byte is read, on every engine.
+    const refusal = refusalOfCaller(request.headers, caller);
+    const apiResponse =
+      refusal === undefined
+        ? await handler(apiRequest)
+        : {
+            status: refusal.error.status,
+            headers: { 'content-type': 'application/json; charset=utf-8', server: serverHeader, ...refusal.headers },
+            body: renderError(refusal.error),
+          };
     // Headers go to node:http as one flat list: no object is copied per response.
     const headers: (string | number)[] = [];
     for (const name in apiResponse.headers) headers.push(name, apiResponse.headers[name]!);
     headers.push('content-length', Buffer.byteLength(apiResponse.body));
     // A body left unread (refused, or too large) is not drained: the connection is closed instead,
     // unless the handler already said so.
-    const close = shutdown.closing || ((!apiRequest.bodyConsumed || !request.complete) && hasBody(request));
-    if (close && apiResponse.headers['connection'] === undefined) headers.push('connection', 'close');
+    const bodyLeft = (!apiRequest.bodyConsumed || !request.complete) && hasBody(request);
+    const handlerCloses = /^close$/i.test(apiResponse.headers['connection'] ?? '');
+    const close = shutdown.closing || clientCloses(request) || bodyLeft || handlerCloses;
+    if (close) {
+      connection.closing = true;
+      if (apiResponse.headers['connection'] === undefined) headers.push('connection', 'close');
+    }
     response.writeHead(apiResponse.status, headers as unknown as string[]);
     response.end(apiResponse.body);
   };
 
-  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
-  const server = createServer({ connectionsCheckingInterval: timeouts.checkIntervalMs }, (request, response) => {
-    serve(request, response).catch((error: unknown) => {
-      // The handler answers every fault itself; this is only reached if the socket broke.
-      response.destroy(error instanceof Error ? error : undefined);
+  const take = (request: IncomingMessage, response: ServerResponse): void => {
+    const connection = connectionOf(request.socket);
+    const answered = new Promise<void>((resolve) => {
+      response.once('finish', resolve).once('close', resolve);
     });
-  });
-  // Requests Node refuses before the handler runs still get a JSON error body and the Server header.
-  const serverHeader = `ees/${PACKAGE_VERSION}`;
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || error.code === 'ECONNRESET') {
-      socket.destroy();
-      return;
-    }
+    const run = (): Promise<void> => {
+      // After a response that closes the connection nothing is run: node:http ends the socket.
+      // Requests parsed before a parse error are run and answered, and the error after them.
+      if (connection.closing) return Promise.resolve();
+      return serve(request, response, connection).then(
+        () => answered,
+        (error: unknown) => {
+          // The handler answers every fault itself; this is only reached if the socket broke.
+          response.destroy(error instanceof Error ? error : undefined);
+        },
+      );
+    };
+    connection.answered = connection.answered.then(run);
+  };
+
+  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
+  const server = createServer({ connectionsCheckingInterval: timeouts.checkIntervalMs }, take);
+  // With this listener node:http no longer answers "100 Continue" by itself: readBody does, once
+  // the request was admitted and its declared size fits.
+  server.on('checkContinue', take);
+  // Requests Node refuses before the handler runs still get a JSON error body and the Server header,
+  // after the answers to the requests before them on the connection.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const connection = connectionOf(socket);
+    if (connection.broken) return;
+    connection.broken = true;
     const [code, message] =
       error.code === 'HPE_HEADER_OVERFLOW'
         ? (['REQUEST_HEADERS_TOO_LARGE', 'The request line or headers are larger than 16 KB.'] as const)
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? (['REQUEST_TIMEOUT', 'The request was not received in time.'] as const)
           : (['MALFORMED_REQUEST', 'The request is not valid HTTP/1.1.'] as const);
-    const body = renderError(new EesError(code, message));
-    socket.end(
-      `HTTP/1.1 ${httpStatusOf(code)} ${STATUS_CODES[httpStatusOf(code)]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nServer: ${serverHeader}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    void connection.answered.then(() => {
+      if (!socket.writable || error.code === 'ECONNRESET') {
+        socket.destroy();
+        return;
+      }
+      // Bytes after a closing response are not a request: they get no answer. Ended, not
+      // destroyed, so that the closing response still in the socket's buffer is delivered whole.
+      if (connection.closing) {
+        socket.end();
+        return;
+      }
+      const body = renderError(new EesError(code, message));
+      socket.end(
+        `HTTP/1.1 ${httpStatusOf(code)} ${STATUS_CODES[httpStatusOf(code)]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nServer: ${serverHeader}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    });
   });
-  server.on('checkExpectation', (_request, response) => {
-    const body = renderError(new EesError('EXPECTATION_FAILED', 'Only "Expect: 100-continue" is supported.'));
-    response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), server: serverHeader, connection: 'close' });
-    response.end(body);
+  server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    const connection = connectionOf(request.socket);
+    connection.answered = connection.answered.then(() => {
+      if (connection.closing) return;
+      connection.closing = true;
+      const body = renderError(new EesError('EXPECTATION_FAILED', 'Only "Expect: 100-continue" is supported.'));
+      response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), server: serverHeader, connection: 'close' });
+      response.end(body);
+    });
   });
   server.headersTimeout = timeouts.headersMs;
   server.requestTimeout = timeouts.requestMs;
@@ -170,9 +267,9 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
   server.setTimeout(timeouts.socketIdleMs, (socket) => socket.destroy());
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => reject(listenFailure(error, options)));
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });

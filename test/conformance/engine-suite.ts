@@ -11,6 +11,14 @@ export interface EngineHarness {
   /** Waits until every committed changeset has its checkpoint (engines that index asynchronously). */
   readonly settle: () => Promise<void>;
   readonly dispose: () => Promise<void>;
+  /**
+   * Makes the engine's next write of changeset `changesetId` of `streamId` meet another writer's
+   * changeset with that id, stored after the engine checked the stream's head: the race that only
+   * the storage constraint can catch.
+   */
+  readonly storeBehindTheCheck: (streamId: string, changesetId: number) => Promise<void>;
+  /** Another engine on the same storage, which a test may close (dispose releases it). */
+  readonly openAnother: () => Promise<EventStoreEngine>;
 }
 
 const ALL = { from: 1, to: Number.POSITIVE_INFINITY };
@@ -168,9 +176,54 @@ export function engineConformance(engineName: string, createHarness: () => Promi
         const order = await globalOrder();
         for (const id of ids) expect(order.filter((record) => record.streamId === id), id).toHaveLength(1);
       });
+      it('answers behind, not an error, when the storage constraint catches a race the check missed', async () => {
+        const id = stream('backstop');
+        await commitAll(id, [['a']]);
+        await harness.storeBehindTheCheck(id, 2);
+        const outcome = await engine.commit(changeset(id, ['mine'], after(1)));
+        expect(outcome.status).toBe('behind');
+        const read = await engine.readStream(id, 'changeset', ALL, HUGE);
+        expect(read.records.map((r) => JSON.parse(r.events))).not.toContainEqual(['mine']);
+      });
+
+      it('finishes the commits it took when closed, and refuses commits after', async () => {
+        const closing = await harness.openAnother();
+        const ids = Array.from({ length: 8 }, (_, index) => stream(`close-${index}`));
+        const pending = ids.map((id) => closing.commit(changeset(id, [id])));
+        const closed = closing.close();
+        expect((await Promise.all(pending)).map((outcome) => outcome.status)).toEqual(ids.map(() => 'committed'));
+        await closed;
+        await expect(closing.commit(changeset(stream('after-close'), ['late']))).rejects.toThrow(/closed/);
+        const reader = await harness.openAnother();
+        for (const id of ids) expect((await reader.readStream(id, 'changeset', ALL, HUGE)).records.map((r) => JSON.parse(r.events))).toEqual([[id]]);
+      });
     });
 
     describe('stream reads', () => {
+      it('never returns a changeset newer than the head it returns, while commits land', async () => {
+        const id = stream('consistent');
+        let writing = true;
+        const writer = (async () => {
+          for (let next = 0; next < 25; next++) expect((await engine.commit(changeset(id, [next], after(next)))).status).toBe('committed');
+          writing = false;
+        })();
+        let reads = 0;
+        while (writing || reads === 0) {
+          for (const by of ['changeset', 'event'] as const) {
+            const read = await engine.readStream(id, by, ALL, HUGE);
+            const newest = read.records.at(-1);
+            if (newest !== undefined) {
+              expect(read.head.lastChangesetId).toBeGreaterThanOrEqual(newest.changesetId);
+              expect(read.head.lastEventId).toBeGreaterThanOrEqual(newest.lastEventId);
+            }
+            reads++;
+          }
+          // An engine that answers reads without I/O must still let the writer's turns come.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await writer;
+      });
+
       it('reads an inclusive range of changesets, and nothing for a range past the head', async () => {
         const id = stream('range');
         await commitAll(id, [['a'], ['b'], ['c'], ['d']]);

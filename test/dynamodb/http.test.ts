@@ -1,4 +1,4 @@
 import { httpContract } from '../http/api-suite.js';
 import { startStore } from './support.js';
 
-httpContract('ees dev --engine dynamodb', async () => startStore('http'));
+httpContract('ees dev --engine dynamodb', async () => startStore('http'), { startWithToken: (token) => startStore('http-token', token) });

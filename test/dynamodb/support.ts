@@ -11,6 +11,13 @@ export function uniquePrefix(label: string): string {
 }
 
 /** `ees dev --engine dynamodb`, in-process, on the shared DynamoDB Local with tables of its own. */
-export function startStore(label: string): Promise<RunningDynamoDbStore> {
-  return startDynamoDbStore({ host: '127.0.0.1', port: 0, dynamodbEndpoint: dynamodbEndpoint(), tablePrefix: uniquePrefix(label), logError: () => {} });
+export function startStore(label: string, token?: string): Promise<RunningDynamoDbStore> {
+  return startDynamoDbStore({
+    host: '127.0.0.1',
+    port: 0,
+    dynamodbEndpoint: dynamodbEndpoint(),
+    tablePrefix: uniquePrefix(label),
+    logError: () => {},
+    ...(token === undefined ? {} : { token }),
+  });
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, rawRequest, type TestSigner } from '../support/http.js';
+import { exchange, rawGet, rawPost } from '../support/raw-socket.js';
 
 export interface RunningApi {
   readonly url: string;
@@ -12,6 +13,8 @@ export interface RunningApi {
 export interface ContractOptions {
   /** A deployed stack: API Gateway answers raw-socket and malformed requests itself. */
   readonly remote?: boolean;
+  /** The same server on a store of its own that requires `Authorization: Bearer <token>` (ees dev --token). */
+  readonly startWithToken?: (token: string) => Promise<RunningApi>;
 }
 
 const INVALID_STREAM_ID = {
@@ -192,7 +195,7 @@ export function httpContract(name: string, start: () => Promise<RunningApi>, opt
         const chunked = await rawRequest(running.url, {
           method: 'POST',
           path: path(id),
-          headers: { 'transfer-encoding': 'chunked' },
+          headers: { 'transfer-encoding': 'chunked', 'content-type': 'application/json' },
           chunks: (function* () {
             for (let sent = 0; sent < 4 * 1024 * 1024; sent += chunk.length) yield chunk;
           })(),
@@ -220,6 +223,226 @@ export function httpContract(name: string, start: () => Promise<RunningApi>, opt
         expect(tooLong.json).toEqual(INVALID_STREAM_ID);
         const control = await api.post('/streams/a%0Ab', { events: [1] });
         expect(control.json).toEqual(INVALID_STREAM_ID);
+      });
+      it('stores every number as sent, or refuses the changeset naming where the number is', async () => {
+        const id = stream('numbers');
+        const cases: [string, string][] = [
+          [`{"events":[{"amount":1${'0'.repeat(300)}e10}]}`, 'events[0].amount'],
+          ['{"events":[1,{"a":[2,1e999]}]}', 'events[1].a[1]'],
+          ['{"events":[{"tiny":1e-400}]}', 'events[0].tiny'],
+          ['{"events":[1],"metadata":{"x y":-1e400}}', 'metadata["x y"]'],
+        ];
+        for (const [body, where] of cases) {
+          const response = await api.post(path(id), body);
+          expect(response.status, body.slice(0, 60)).toBe(400);
+          expect(response.json, body.slice(0, 60)).toMatchObject({ stream_id: id, error: 'INVALID_CHANGESET' });
+          expect(response.json.message).toContain(where);
+        }
+        expect((await api.get(`${path(id)}/changesets`)).status).toBe(404);
+        // Rounding to the nearest double is JSON's own: 2^53 + 1 is stored as 2^53, 0e5 as 0.
+        expect((await api.post(path(id), '{"events":[9007199254740993,0e5,-0.0,1e308,5e-324]}')).status).toBe(200);
+        expect((await api.get(`${path(id)}/events`)).json.events.map((event: { data: number }) => event.data)).toEqual([9007199254740992, 0, 0, 1e308, 5e-324]);
+      });
+
+      it('refuses events or metadata nested deeper than 64 levels, at any depth', async () => {
+        const id = stream('deep');
+        const nested = (levels: number): string => '['.repeat(levels) + ']'.repeat(levels);
+        expect((await api.post(path(id), `{"events":[${nested(64)}],"metadata":{"m":${nested(63)}}}`)).status).toBe(200);
+        for (const body of [`{"events":[1,${nested(65)}]}`, `{"events":[1],"metadata":{"m":${nested(64)}}}`, `{"events":[${nested(4112)}]}`, `{"events":[${nested(100_000)}]}`]) {
+          const response = await api.post(`${path(id)}?expected_last_changeset=1`, body);
+          expect(response.status, body.slice(0, 40)).toBe(400);
+          expect(response.json).toMatchObject({ stream_id: id, error: 'INVALID_CHANGESET' });
+          expect(response.json.message).toContain('64 levels');
+        }
+        expect((await api.get(`${path(id)}/changesets`)).json.changesets).toHaveLength(1);
+      });
+
+      it('refuses a commit whose body is not declared application/json, writing nothing', async () => {
+        const id = stream('content-type');
+        for (const contentType of [undefined, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx']) {
+          const response = await rawRequest(running.url, {
+            method: 'POST',
+            path: path(id),
+            headers: { ...(contentType === undefined ? {} : { 'content-type': contentType }), 'content-length': 14 },
+            chunks: [Buffer.from('{"events":[1]}')],
+          });
+          expect(response.status, contentType).toBe(415);
+          expect(response.json, contentType).toMatchObject({ stream_id: id, error: 'UNSUPPORTED_MEDIA_TYPE' });
+        }
+        expect((await api.get(`${path(id)}/changesets`)).status).toBe(404);
+        const charset = await rawRequest(running.url, {
+          method: 'POST',
+          path: path(id),
+          headers: { 'content-type': 'Application/JSON; charset=utf-8', 'content-length': 14 },
+          chunks: [Buffer.from('{"events":[1]}')],
+        });
+        expect(charset.status).toBe(200);
+      });
+
+      it('refuses a repeated query parameter with its own code', async () => {
+        const id = stream('repeated');
+        await api.post(path(id), { events: [1] });
+        const cases: [string, string, string][] = [
+          ['POST', `${path(id)}?expected_last_changeset=0&expected_last_changeset=1`, 'INVALID_EXPECTED_CHANGESET_ID'],
+          ['POST', `${path(id)}?expected_last_event=1&expected_last_event=1`, 'INVALID_EXPECTED_EVENT_ID'],
+          ['GET', `${path(id)}/changesets?from=1&from=2`, 'INVALID_CHANGESET_FILTERING_PARAMS'],
+          ['GET', `${path(id)}/events?to=1&to=`, 'INVALID_EVENT_FILTERING_PARAMS'],
+          ['GET', '/changesets?checkpoint=0&checkpoint=5', 'INVALID_CHECKPOINT'],
+          ['GET', '/changesets?limit=1&limit=2', 'INVALID_LIMIT'],
+          ['GET', '/changesets?wait=0&wait=0', 'INVALID_WAIT'],
+        ];
+        for (const [method, target, code] of cases) {
+          const response = method === 'POST' ? await api.post(target, { events: ['dup'] }) : await api.get(target);
+          expect(response.status, target).toBe(400);
+          expect(response.json.error, target).toBe(code);
+        }
+        expect((await api.get(`${path(id)}/changesets`)).json.changesets).toHaveLength(1);
+      });
+    });
+
+    describe.skipIf(options.remote === true)('one connection (RFC 9112 pipelining and Connection: close)', () => {
+      const hostOf = (): string => new URL(running.url).host;
+
+      it('answers an executed request before the protocol error that follows it', async () => {
+        const id = stream('pA');
+        const valid = rawPost(path(id), hostOf(), '{"events":[1]}') + rawPost(`${path(id)}?expected_last_changeset=1`, hostOf(), '{"events":[2]}');
+        const result = await exchange(running.url, [`${valid}GET /\xff HTTP/1.1\r\nHost: x\r\n\r\n`]);
+        expect(result.responses.map((response) => response.status)).toEqual([200, 200, 400]);
+        expect(result.responses[0]!.json).toEqual({ stream_id: id, changeset_id: 1 });
+        expect(result.responses[1]!.json).toEqual({ stream_id: id, changeset_id: 2 });
+        expect(result.responses[2]!.json.error).toBe('MALFORMED_REQUEST');
+        expect(result.closed).toBe(true);
+        expect((await api.get(`${path(id)}/changesets`)).json.changesets).toHaveLength(2);
+      });
+
+      it('runs nothing after a refusal that closes the connection', async () => {
+        const id = stream('after-refusal');
+        const valid = rawPost(path(id), hostOf(), '{"events":["second"]}');
+        const chunk = 'x'.repeat(64 * 1024);
+        const oversize = `POST ${path(id)} HTTP/1.1\r\nHost: ${hostOf()}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${`${(64 * 1024).toString(16)}\r\n${chunk}\r\n`.repeat(18)}0\r\n\r\n`;
+        let committed = 0;
+        for (const refused of [rawPost('/streams/a%2Fb', hostOf(), '{"events":[1]}'), oversize]) {
+          const result = await exchange(running.url, [refused + valid], { stopAfter: 2 });
+          expect(result.responses[0]!.status).toBeGreaterThanOrEqual(400);
+          // A refusal that left its body unread closes the connection, and the commit after it is
+          // neither run nor answered; one that read its body may keep the connection, and then the
+          // commit after it is run and answered. Never run and unanswered.
+          if (result.responses[0]!.headers['connection'] === 'close') {
+            expect(result.responses).toHaveLength(1);
+            expect(result.closed).toBe(true);
+          } else {
+            expect(result.responses.map((response) => response.status)).toEqual([result.responses[0]!.status, committed === 0 ? 200 : 409]);
+            committed = 1;
+          }
+        }
+        const read = await api.get(`${path(id)}/changesets`);
+        expect(committed === 0 ? read.status : read.json.changesets.length).toBe(committed === 0 ? 404 : 1);
+      });
+
+      it('reads nothing after a request that says Connection: close', async () => {
+        const id = stream('client-closes');
+        const last = rawPost(path(id), hostOf(), '{"events":[1]}', { connection: 'close' });
+        const followedByJunk = await exchange(running.url, [`${last}junk that is no request\r\n\r\n`]);
+        expect(followedByJunk.responses.map((response) => [response.status, response.headers['connection']])).toEqual([[200, 'close']]);
+        expect(followedByJunk.closed).toBe(true);
+        const followedByCommit = await exchange(running.url, [rawPost(`${path(id)}?expected_last_changeset=1`, hostOf(), '{"events":[2]}', { connection: 'close' }) + rawPost(`${path(id)}?expected_last_changeset=2`, hostOf(), '{"events":[3]}')]);
+        expect(followedByCommit.responses.map((response) => response.status)).toEqual([200]);
+        expect(followedByCommit.closed).toBe(true);
+        expect((await api.get(`${path(id)}/changesets`)).json.changesets.map((changeset: { events: number[] }) => changeset.events)).toEqual([[1], [2]]);
+      });
+
+      it('answers pipelined requests in order, each after the ones before it took effect', async () => {
+        const id = stream('tA');
+        const result = await exchange(
+          running.url,
+          [rawPost(path(id), hostOf(), '{"events":[1]}') + rawGet(`${path(id)}/changesets`, hostOf()) + rawPost(`${path(id)}?expected_last_changeset=1`, hostOf(), '{"events":[2]}') + rawGet(`${path(id)}/events`, hostOf())],
+          { stopAfter: 4 },
+        );
+        expect(result.responses.map((response) => response.status)).toEqual([200, 200, 200, 200]);
+        expect(result.responses[1]!.json.changesets).toHaveLength(1);
+        expect(result.responses[2]!.json).toEqual({ stream_id: id, changeset_id: 2 });
+        expect(result.responses[3]!.json.events).toEqual([{ id: 1, data: 1 }, { id: 2, data: 2 }]);
+      });
+    });
+
+    describe.skipIf(options.remote === true)('web pages (ees dev without a token)', () => {
+      it('refuses a request from another origin, a form post included, writing nothing', async () => {
+        const id = stream('csrf');
+        const form = await rawRequest(running.url, {
+          method: 'POST',
+          path: path(id),
+          headers: { 'content-type': 'text/plain', origin: 'https://evil.example', 'content-length': 14 },
+          chunks: [Buffer.from('{"events":[1]}')],
+        });
+        expect(form.status).toBe(403);
+        expect(form.json.error).toBe('FORBIDDEN');
+        const json = await rawRequest(running.url, {
+          method: 'POST',
+          path: path(id),
+          headers: { 'content-type': 'application/json', origin: 'null', 'content-length': 14 },
+          chunks: [Buffer.from('{"events":[1]}')],
+        });
+        expect(json.status).toBe(403);
+        const read = await rawRequest(running.url, { method: 'GET', path: '/changesets', headers: { origin: 'http://localhost:5173' } });
+        expect(read.status).toBe(403);
+        expect((await api.get(`${path(id)}/changesets`)).status).toBe(404);
+        const own = await rawRequest(running.url, { method: 'GET', path: '/version', headers: { origin: running.url } });
+        expect(own.status).toBe(200);
+      });
+
+      it('answers only to loopback Host names (DNS rebinding)', async () => {
+        const port = new URL(running.url).port;
+        for (const host of [`rebind.evil.example:${port}`, 'rebind.evil.example', `127.0.0.1.evil.example:${port}`, `localhost.evil.example`]) {
+          const response = await rawRequest(running.url, { method: 'GET', path: '/changesets', headers: { host } });
+          expect(response.status, host).toBe(403);
+          expect(response.json.error, host).toBe('FORBIDDEN');
+        }
+        for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `app.localhost:${port}`, '127.0.0.1']) {
+          expect((await rawRequest(running.url, { method: 'GET', path: '/version', headers: { host } })).status, host).toBe(200);
+        }
+      });
+    });
+
+    describe.skipIf(options.startWithToken === undefined)('ees dev --token: refused before the body is read', () => {
+      const token = 'contract-token-7f3a';
+      let guarded: RunningApi;
+      beforeAll(async () => {
+        guarded = await options.startWithToken!(token);
+      });
+      afterAll(async () => {
+        await guarded?.close();
+      });
+      const hostOf = (): string => new URL(guarded.url).host;
+
+      it('answers 401 to a large unauthenticated body without waiting for it', async () => {
+        // Only the head is sent: a server that waited for the 9 MB would not answer before the deadline.
+        const head = `POST /streams/big HTTP/1.1\r\nHost: ${hostOf()}\r\nContent-Type: application/json\r\nContent-Length: 9000000\r\n\r\n`;
+        const result = await exchange(guarded.url, [head], { deadlineMs: 5_000 });
+        expect(result.responses.map((response) => [response.status, response.json?.error, response.headers['connection']])).toEqual([[401, 'UNAUTHORIZED', 'close']]);
+        expect(result.closed).toBe(true);
+      });
+
+      it('answers 413, not 100 Continue, to an oversize body that asks first, and 100 to one that fits', async () => {
+        const headers = `Host: ${hostOf()}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n`;
+        const oversize = await exchange(guarded.url, [`POST /streams/big HTTP/1.1\r\n${headers}Content-Length: 5242880\r\n\r\n`]);
+        expect(oversize.responses.map((response) => [response.status, response.json?.error])).toEqual([[413, 'CHANGESET_TOO_LARGE']]);
+        const unauthenticated = await exchange(guarded.url, [`POST /streams/big HTTP/1.1\r\nHost: ${hostOf()}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 14\r\n\r\n`]);
+        expect(unauthenticated.responses.map((response) => response.status)).toEqual([401]);
+        const id = `fits-${run}`;
+        const fits = await exchange(guarded.url, [`POST /streams/${id} HTTP/1.1\r\n${headers}Content-Length: 14\r\n\r\n`], {
+          stopAfter: 2,
+          onResponse: (response, write) => {
+            if (response.status === 100) write('{"events":[1]}');
+          },
+        });
+        expect(fits.responses.map((response) => response.status)).toEqual([100, 200]);
+      });
+
+      it('takes any Host name with the token, and still refuses other origins', async () => {
+        const authorization = `Bearer ${token}`;
+        expect((await rawRequest(guarded.url, { method: 'GET', path: '/version', headers: { host: 'ees.lan:3000', authorization } })).status).toBe(200);
+        expect((await rawRequest(guarded.url, { method: 'GET', path: '/version', headers: { host: 'ees.lan:3000', authorization, origin: 'https://evil.example' } })).status).toBe(403);
+        expect((await rawRequest(guarded.url, { method: 'GET', path: '/version', headers: { host: 'ees.lan:3000' } })).status).toBe(401);
       });
     });
 
@@ -261,6 +484,7 @@ export function httpContract(name: string, start: () => Promise<RunningApi>, opt
         expect((await api.get('/streams/%00/events')).json).toEqual(INVALID_STREAM_ID);
       });
 
+      // 1,001 sequential commits: DynamoDB Local on a busy machine needs more than the default 30 s.
       it('pages over 1,000 changesets and 1,000 events with next_from', async () => {
         const id = stream('long');
         const events = Array.from({ length: 1500 }, (_, index) => index + 1);
@@ -283,7 +507,7 @@ export function httpContract(name: string, start: () => Promise<RunningApi>, opt
         const lastPage = (await api.get(`${path(id)}/events?from=2001`)).json;
         expect(lastPage.events.map((e: { id: number }) => e.id)).toEqual(Array.from({ length: 500 }, (_, index) => 2001 + index));
         expect(lastPage).not.toHaveProperty('next_from');
-      });
+      }, 180_000);
     });
 
     describe('GET /changesets', () => {

@@ -476,7 +476,7 @@ describe('HTTP fuzzing (embedded store)', () => {
    * were answered with an empty body. The node host now answers them with JSON error bodies too.
    */
   describe('protocol-level refusals get JSON error bodies', () => {
-    const rawGet = (target: string, extraHeaders = ''): Buffer => Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\n${extraHeaders}Connection: close\r\n\r\n`);
+    const rawGet = (target: string, extraHeaders = ''): Buffer => Buffer.from(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extraHeaders}Connection: close\r\n\r\n`);
 
     async function expectJsonError(data: Buffer): Promise<void> {
       const { status, body } = parseRawResponse(await sendRaw(store.port, data));

@@ -71,7 +71,7 @@ describe('resource limits of the node:http host', () => {
     const declared = await rawRequest(host.url, {
       method: 'POST',
       path: '/streams/huge',
-      headers: { 'content-length': 100 * chunk.length },
+      headers: { 'content-length': 100 * chunk.length, 'content-type': 'application/json' },
       chunks: (function* () {
         for (let index = 0; index < 100; index++) yield chunk;
       })(),
@@ -82,7 +82,7 @@ describe('resource limits of the node:http host', () => {
     const streamed = await rawRequest(host.url, {
       method: 'POST',
       path: '/streams/huge',
-      headers: { 'transfer-encoding': 'chunked' },
+      headers: { 'transfer-encoding': 'chunked', 'content-type': 'application/json' },
       chunks: (function* () {
         for (let index = 0; index < 100; index++) yield chunk;
       })(),

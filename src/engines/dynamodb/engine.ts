@@ -158,11 +158,12 @@ export class DynamoDbEngine implements EventStoreEngine {
     return item === undefined ? undefined : readNumber(item, 'changeset_id');
   }
 
+  // The head is read after the records, so it is never older than a changeset they hold: a page
+  // and its head are a consistent pair although they come from two queries.
   async readStream(streamId: string, by: 'changeset' | 'event', range: IdRange, budget: ReadBudget): Promise<StreamRead> {
-    const head = await this.head(streamId);
     const to = Number.isFinite(range.to) ? range.to : OPEN_END;
     const from = by === 'changeset' ? range.from : await this.changesetHoldingEvent(streamId, range.from);
-    if (from === undefined) return { head, records: [], exhausted: true };
+    if (from === undefined) return { head: await this.head(streamId), records: [], exhausted: true };
     const kept = new BudgetedRecords(budget);
     let exhausted = true;
     for await (const item of this.items({
@@ -178,7 +179,7 @@ export class DynamoDbEngine implements EventStoreEngine {
         break;
       }
     }
-    return { head, records: kept.records, exhausted };
+    return { head: await this.head(streamId), records: kept.records, exhausted };
   }
 
   /** Items by key, consistently read, in the order of `keys`. */

@@ -179,17 +179,20 @@ export class SqliteEngine implements EventStoreEngine {
 
     // One IMMEDIATE transaction per batch. A commit writes one row with one statement; a constraint
     // failure undoes only that statement, so such a commit fails alone and the others still land.
+    // The UNIQUE (stream_id, changeset_id) key failing means another writer took that changeset id
+    // after the check: the commit is behind, as a failed conditional put is on DynamoDB.
     // Any other error (disk full, I/O) may have rolled the whole transaction back: it is rethrown, so
     // the batch fails as a whole and nothing of it is written.
     this.commitTransaction = db.transaction((batch: readonly PendingCommit[]) => {
       this.nextCheckpoint = this.statements.nextCheckpoint.get()!.next;
       const committedAt = new Date().toISOString();
-      return batch.map(({ changeset }) => {
+      return batch.map(({ changeset }): CommitOutcome | Error => {
         try {
           return this.commitInTransaction(changeset, committedAt);
         } catch (error) {
           const code = (error as { code?: unknown }).code;
           if (!db.inTransaction || typeof code !== 'string' || !code.startsWith('SQLITE_CONSTRAINT')) throw error;
+          if (code === 'SQLITE_CONSTRAINT_UNIQUE') return { status: 'behind', head: this.headOf(changeset.streamId, OPEN_END) };
           return error instanceof Error ? error : new Error(String(error));
         }
       });

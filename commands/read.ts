@@ -3,6 +3,7 @@ import { ClientCommand } from '../src/cli/client-command.js';
 import { formatChangeset, formatEvent } from '../src/cli/format.js';
 import { streamOutputFlags } from '../src/cli/output-flags.js';
 import { EesError } from '../src/core/errors.js';
+import { toJsonText } from '../src/core/json-text.js';
 import { validateStreamId } from '../src/core/params.js';
 
 export default class Read extends ClientCommand {
@@ -43,8 +44,8 @@ Exit codes: 0 printed, 2 invalid input, 4 stream not found, 5 unreachable, 6 ref
       for await (const events of client.readStream(args.stream, 'events', range)) {
         for (const event of events) {
           if (left-- <= 0) return;
-          if (flags['data-only']) this.print(JSON.stringify(event.data));
-          else this.print(json ? JSON.stringify({ stream_id: args.stream, event_id: event.id, data: event.data }) : formatEvent(color, event));
+          if (flags['data-only']) this.print(toJsonText(event.data));
+          else this.print(json ? toJsonText({ stream_id: args.stream, event_id: event.id, data: event.data }) : formatEvent(color, event));
         }
       }
       return;
@@ -52,7 +53,7 @@ Exit codes: 0 printed, 2 invalid input, 4 stream not found, 5 unreachable, 6 ref
     for await (const changesets of client.readStream(args.stream, 'changesets', range)) {
       for (const changeset of changesets) {
         if (left-- <= 0) return;
-        if (json) this.print(JSON.stringify({ stream_id: args.stream, ...changeset }));
+        if (json) this.print(toJsonText({ stream_id: args.stream, ...changeset }));
         else for (const line of formatChangeset(color, { stream_id: args.stream, ...changeset }, { showStream: false })) this.print(line);
       }
     }

@@ -1,10 +1,12 @@
 import type { ChalkInstance } from 'chalk';
+import { toJsonText } from '../core/json-text.js';
 import type { StreamEvent } from '../client/http-client.js';
 import type { TailedChangeset, TailRecord } from '../client/follow.js';
 
 /** Human-readable lines for a terminal. Machine output is JSON and never goes through here. */
 
-const compact = (value: unknown): string => JSON.stringify(value);
+// Stored data may be nested deeper than JSON.stringify can go.
+const compact = (value: unknown): string => toJsonText(value);
 
 export function formatChangeset(color: ChalkInstance, changeset: TailedChangeset, options: { showStream: boolean }): string[] {
   const position = changeset.checkpoint === undefined ? '' : `${color.dim(`@${changeset.checkpoint}`)} `;
@@ -24,7 +26,7 @@ export function formatEvent(color: ChalkInstance, event: StreamEvent): string {
 /** The lines of one `ees tail` record: JSON (Lines) for machines, text at a terminal. */
 export function formatTailRecord(color: ChalkInstance, record: TailRecord, options: { json: boolean; showStream: boolean }): string[] {
   const { changeset } = record;
-  if (record.kind === 'changeset') return options.json ? [JSON.stringify(changeset)] : formatChangeset(color, changeset, options);
+  if (record.kind === 'changeset') return options.json ? [compact(changeset)] : formatChangeset(color, changeset, options);
   if (record.eventId === undefined) return [compact(record.data)];
   if (options.json) {
     const committedAt = changeset.committed_at === undefined ? {} : { committed_at: changeset.committed_at };

@@ -1,5 +1,6 @@
 import { parseChangesetBody } from '../core/changeset.js';
 import { EesError } from '../core/errors.js';
+import { toJsonText } from '../core/json-text.js';
 import type { Expectation } from '../core/types.js';
 import { editDistance } from './edit-distance.js';
 import type { ChangesetBody } from './http-client.js';
@@ -119,5 +120,5 @@ export function parseChangesetInput(text: string, source: string, options: Input
  * reaches the server: the same limits, the same codes.
  */
 export function checkChangesetLocally(streamId: string, expectation: Expectation, body: ChangesetBody): void {
-  parseChangesetBody(streamId, expectation, new TextEncoder().encode(JSON.stringify(body)));
+  parseChangesetBody(streamId, expectation, new TextEncoder().encode(toJsonText(body)));
 }

@@ -4,6 +4,8 @@ import { EventStore } from './event-store.js';
 export interface AppOptions {
   readonly stackName: string;
   readonly public?: boolean;
+  /** The events table layout of the deployed stack (default: the current one, for a new stack). */
+  readonly eventsTableVersion?: 1 | 2;
   /** Where the alarms notify (an email address, an existing SNS topic, or both). */
   readonly alarms?: { readonly email?: string; readonly topicArn?: string };
   /** Where the prebuilt Lambda bundles are (dist/lambda). */
@@ -25,6 +27,7 @@ export function buildApp(options: AppOptions): { app: App; stack: Stack } {
     lambdaCodeDirectory: options.lambdaCodeDirectory,
     ...(options.public === undefined ? {} : { public: options.public }),
     ...(options.alarms === undefined ? {} : { alarms: options.alarms }),
+    ...(options.eventsTableVersion === undefined ? {} : { eventsTableVersion: options.eventsTableVersion }),
   });
   return { app, stack };
 }

@@ -15,7 +15,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { join } from 'node:path';
-import { EVENTS_TABLE, META_TABLE, type KeyDefinition, type TableDefinition } from '../src/engines/dynamodb/schema.js';
+import { EVENTS_TABLE, EVENTS_TABLE_V1, META_TABLE, type KeyDefinition, type TableDefinition } from '../src/engines/dynamodb/schema.js';
 import type { LambdaName } from './lambda-code.js';
 
 export interface EventStoreProps {
@@ -25,6 +25,11 @@ export interface EventStoreProps {
   readonly public?: boolean;
   /** Requests per second API Gateway lets through, and the burst above it. */
   readonly throttling?: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * The events table's layout version (schema.ts). A stack deployed with an older layout keeps it:
+   * CloudFormation cannot change a table's local indexes in place and would make a new, empty table.
+   */
+  readonly eventsTableVersion?: 1 | 2;
   /** Where alarms go: an email address (subscribed to a topic the stack creates, or to `topicArn`), an existing topic, or both. */
   readonly alarms?: { readonly email?: string; readonly topicArn?: string };
 }
@@ -36,6 +41,7 @@ export const OUTPUTS = {
   eventsTopicArn: 'EventsTopicArn',
   eventsTableName: 'EventsTableName',
   metaTableName: 'MetaTableName',
+  eventsTableVersion: 'EventsTableVersion',
   auth: 'Auth',
 } as const;
 
@@ -113,7 +119,8 @@ export class EventStore extends Construct {
     super(scope, id);
     const stackName = Stack.of(this).stackName;
 
-    this.eventsTable = tableFrom(this, 'EventsTable', EVENTS_TABLE);
+    const eventsDefinition = props.eventsTableVersion === 1 ? EVENTS_TABLE_V1 : EVENTS_TABLE;
+    this.eventsTable = tableFrom(this, 'EventsTable', eventsDefinition);
     this.metaTable = tableFrom(this, 'MetaTable', META_TABLE);
     const tableEnvironment = { EES_EVENTS_TABLE: this.eventsTable.tableName, EES_META_TABLE: this.metaTable.tableName };
 
@@ -153,12 +160,12 @@ export class EventStore extends Construct {
     // Least privilege: each function gets exactly the data-plane actions its code calls, on these
     // tables only (test/stack/least-privilege.test.ts checks them against the built bundles). The
     // tables are append-only: no DeleteItem, Scan or BatchWriteItem anywhere.
-    allowTableActions(this.functions.api, this.eventsTable, EVENTS_TABLE, ['Query', 'PutItem', 'BatchGetItem']);
+    allowTableActions(this.functions.api, this.eventsTable, eventsDefinition, ['Query', 'PutItem', 'BatchGetItem']);
     allowTableActions(this.functions.api, this.metaTable, META_TABLE, ['GetItem']);
     // The indexer's transaction updates event items (page, page_item) and its counter in the meta table.
-    allowTableActions(this.functions.indexer, this.eventsTable, EVENTS_TABLE, ['Query', 'BatchGetItem', 'UpdateItem']);
+    allowTableActions(this.functions.indexer, this.eventsTable, eventsDefinition, ['Query', 'BatchGetItem', 'UpdateItem']);
     allowTableActions(this.functions.indexer, this.metaTable, META_TABLE, ['GetItem', 'UpdateItem']);
-    allowTableActions(this.functions.projector, this.eventsTable, EVENTS_TABLE, ['Query', 'BatchGetItem']);
+    allowTableActions(this.functions.projector, this.eventsTable, eventsDefinition, ['Query', 'BatchGetItem']);
     allowTableActions(this.functions.projector, this.metaTable, META_TABLE, ['GetItem', 'PutItem']);
     for (const fn of Object.values(this.functions)) {
       acceptFinding(fn, 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'The basic execution role only lets the function write its own CloudWatch logs.');
@@ -310,6 +317,7 @@ export class EventStore extends Construct {
     new CfnOutput(this, OUTPUTS.eventsTopicArn, { key: OUTPUTS.eventsTopicArn, value: this.eventsTopic.topicArn });
     new CfnOutput(this, OUTPUTS.eventsTableName, { key: OUTPUTS.eventsTableName, value: this.eventsTable.tableName });
     new CfnOutput(this, OUTPUTS.metaTableName, { key: OUTPUTS.metaTableName, value: this.metaTable.tableName });
+    new CfnOutput(this, OUTPUTS.eventsTableVersion, { key: OUTPUTS.eventsTableVersion, value: String(eventsDefinition.version), description: 'Layout version of the events table (kept across deploys)' });
     new CfnOutput(this, OUTPUTS.auth, { key: OUTPUTS.auth, value: props.public === true ? 'none' : 'iam' });
   }
 

@@ -5,6 +5,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { BaseCredentials, BootstrapEnvironments, StackSelectionStrategy, Toolkit, ToolkitError, type IIoHost, type IoMessage, type IoRequest } from '@aws-cdk/toolkit-lib';
 import { EesError } from '../core/errors.js';
 import { buildApp } from '../../stack/app.js';
+import { OUTPUTS } from '../../stack/event-store.js';
 import { lambdaCodeDirectory } from '../../stack/lambda-code.js';
 import type { ChangeReview, DeployBoundary, DeployInteraction, ProgressEvent } from './flow.js';
 import { scratchDirectory } from './scratch.js';
@@ -107,27 +108,6 @@ export function cdkBoundary(options: CdkBoundaryOptions): DeployBoundary & { dis
     sdkConfig: { baseCredentials: BaseCredentials.custom({ provider: credentials, region: options.region }) },
   });
 
-  // One synthesis per run; the toolkit reads the assembly from its directory.
-  let synthesized: { requiredBootstrapVersion: number } | undefined;
-  const synthesize = () => {
-    if (synthesized === undefined) {
-      const { app, stack } = buildApp({
-        stackName: options.stackName,
-        public: options.public,
-        ...(options.alarms === undefined ? {} : { alarms: options.alarms }),
-        lambdaCodeDirectory: lambdaCodeDirectory(),
-        outdir: scratch.path,
-      });
-      const artifact = app.synth().getStackByName(stack.stackName);
-      synthesized = { requiredBootstrapVersion: artifact.requiresBootstrapStackVersion ?? 1 };
-    }
-    return synthesized;
-  };
-  const assembly = () => {
-    synthesize();
-    return toolkit.fromAssemblyDirectory(scratch.path);
-  };
-  const allStacks = { stacks: { strategy: StackSelectionStrategy.ALL_STACKS } };
   const cloudFormation = new CloudFormationClient(clientConfig);
   const describe = async (stackName: string) => {
     try {
@@ -141,6 +121,30 @@ export function cdkBoundary(options: CdkBoundaryOptions): DeployBoundary & { dis
     }
   };
 
+  // One synthesis per run; the toolkit reads the assembly from its directory. A deployed stack
+  // keeps its events table layout: a stack without the version output predates version 2.
+  let synthesized: Promise<{ requiredBootstrapVersion: number }> | undefined;
+  const synthesize = () =>
+    (synthesized ??= (async () => {
+      const deployed = await describe(options.stackName);
+      const eventsTableVersion = deployed === undefined || deployed.status === 'REVIEW_IN_PROGRESS' ? undefined : deployed.outputs[OUTPUTS.eventsTableVersion] === '2' ? 2 : 1;
+      const { app, stack } = buildApp({
+        stackName: options.stackName,
+        public: options.public,
+        ...(options.alarms === undefined ? {} : { alarms: options.alarms }),
+        ...(eventsTableVersion === undefined ? {} : { eventsTableVersion }),
+        lambdaCodeDirectory: lambdaCodeDirectory(),
+        outdir: scratch.path,
+      });
+      const artifact = app.synth().getStackByName(stack.stackName);
+      return { requiredBootstrapVersion: artifact.requiresBootstrapStackVersion ?? 1 };
+    })());
+  const assembly = async () => {
+    await synthesize();
+    return toolkit.fromAssemblyDirectory(scratch.path);
+  };
+  const allStacks = { stacks: { strategy: StackSelectionStrategy.ALL_STACKS } };
+
   return {
     identity: async () => {
       const sts = new STSClient(clientConfig);
@@ -152,7 +156,7 @@ export function cdkBoundary(options: CdkBoundaryOptions): DeployBoundary & { dis
       }
     },
     bootstrapState: async () => {
-      const required = synthesize().requiredBootstrapVersion;
+      const required = (await synthesize()).requiredBootstrapVersion;
       const toolkitStack = await describe('CDKToolkit');
       if (toolkitStack === undefined || toolkitStack.status === 'ROLLBACK_COMPLETE' || toolkitStack.status === 'REVIEW_IN_PROGRESS') return { deployed: undefined, required };
       const version = Number(toolkitStack.outputs['BootstrapVersion']);

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, runCli } from '../support/processes.js';
-import { startAwsStandIn, type AwsStandIn, type RecordedCall, type StandInOptions } from '../support/aws-stand-in.js';
+import { buildApp } from '../../stack/app.js';
+import { lambdaCodeDirectory } from '../../stack/lambda-code.js';
+import { startAwsStandIn, type AwsStandIn, type RecordedCall, type StandInOptions, type Template } from '../support/aws-stand-in.js';
 
 /**
  * The deploy commands as a user runs them — the built CLI, the real deploy flow and the real CDK
@@ -40,7 +42,8 @@ describe('deploy rehearsal against a loopback AWS', { timeout: 240_000 }, () => 
     expect(first.code, first.stderr).toBe(0);
     const printed = JSON.parse(first.stdout) as { stack: string; endpoint: string; auth: string; outputs: Record<string, string> };
     expect(printed).toMatchObject({ stack: 'ees', auth: 'iam', endpoint: expect.stringMatching(/^https:\/\/ees-api\.execute-api\.eu-west-1\./) });
-    expect(Object.keys(printed.outputs).sort()).toEqual(['ApiEndpoint', 'Auth', 'ChangesetsTopicArn', 'EventsTableName', 'EventsTopicArn', 'MetaTableName']);
+    expect(Object.keys(printed.outputs).sort()).toEqual(['ApiEndpoint', 'Auth', 'ChangesetsTopicArn', 'EventsTableName', 'EventsTableVersion', 'EventsTopicArn', 'MetaTableName']);
+    expect(printed.outputs['EventsTableVersion']).toBe('2');
 
     const uploads = standIn.calls.filter((call) => call.service === 's3' && call.action === 'PutObject').map((call) => call.params['Key']!);
     expect(uploads.filter((key) => key.endsWith('.zip'))).toHaveLength(4);
@@ -52,7 +55,7 @@ describe('deploy rehearsal against a loopback AWS', { timeout: 240_000 }, () => 
     expect(cloudFormationCalls(standIn, 'ExecuteChangeSet', 'ees')).toHaveLength(1);
     expect(standIn.stack('ees')!.status).toBe('CREATE_COMPLETE');
     // Progress went to stderr as plain lines, stdout holds the JSON alone.
-    expect(first.stderr).toMatch(/\[\d\d:\d\d\] .*CREATE_COMPLETE/);
+    expect(first.stderr).toMatch(/^\[\d\d:\d\d\] Deploying ees to aws:\/\/123456789012\/eu-west-1$/m);
     const profiles = JSON.parse(readFileSync(join(home, '.config', 'ees', 'profiles.json'), 'utf8')) as { profiles: Record<string, { endpoint: string; auth: string; stack: string; region: string }> };
     expect(profiles.profiles['ees']).toEqual({ endpoint: printed.endpoint, auth: 'iam', stack: 'ees', region: 'eu-west-1' });
 
@@ -172,5 +175,25 @@ describe('deploy rehearsal against a loopback AWS', { timeout: 240_000 }, () => 
     mkdirSync(join(temporary, 'ees-synth-999999999-left'));
     expect((await runCli(['synth'], { env })).code).toBe(0);
     expect(readdirSync(temporary).filter((entry) => entry.startsWith('ees-'))).toEqual([]);
+  });
+
+  it.concurrent('keeps the events table layout of a stack deployed before layout 2, so CloudFormation does not replace the table', async () => {
+    const { standIn, ees } = await rehearsal();
+    const outdir = mkdtempSync(join(tmpdir(), 'ees-synth-'));
+    cleanups.push(() => rmSync(outdir, { recursive: true, force: true }));
+    const { app, stack } = buildApp({ stackName: 'ees', eventsTableVersion: 1, lambdaCodeDirectory: lambdaCodeDirectory(), outdir });
+    const old = app.synth().getStackByName(stack.stackName).template as Template;
+    // As deployed by an ees that had no version output.
+    delete old.Outputs!['EventsTableVersion'];
+    standIn.putStack('ees', old);
+    const localIndexes = (template: Template) =>
+      Object.values(template.Resources ?? {})
+        .filter((resource) => resource.Type === 'AWS::DynamoDB::Table' && resource.Properties?.['StreamSpecification'] !== undefined)
+        .map((table) => ((table.Properties!['LocalSecondaryIndexes'] ?? []) as { IndexName: string }[]).map((index) => index.IndexName).sort());
+    expect(localIndexes(old)).toEqual([['first_event_id', 'last_event_id']]);
+    const update = await ees(['deploy', '--yes']);
+    expect(update.code, update.stderr).toBe(0);
+    expect(localIndexes(standIn.stack('ees')!.template)).toEqual([['first_event_id', 'last_event_id']]);
+    expect(standIn.stack('ees')!.outputs['EventsTableVersion']).toBe('1');
   });
 });

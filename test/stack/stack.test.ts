@@ -181,7 +181,8 @@ describe('the AWS stack (synthesized for real)', () => {
 
   it('outputs the endpoint, the topics, the tables and the auth mode', () => {
     const outputs = template.findOutputs('*');
-    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'Auth', 'ChangesetsTopicArn', 'EventsTableName', 'EventsTopicArn', 'MetaTableName']);
+    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'Auth', 'ChangesetsTopicArn', 'EventsTableName', 'EventsTableVersion', 'EventsTopicArn', 'MetaTableName']);
+    expect(outputs['EventsTableVersion']!['Value']).toBe('2');
     expect(outputs['Auth']!['Value']).toBe('iam');
     expect(publicTemplate.findOutputs('Auth')['Auth']!['Value']).toBe('none');
   });

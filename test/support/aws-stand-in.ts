@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { resolveOutputs, resourcesOf, type Template } from './cloudformation-model.js';
 
+export type { Template } from './cloudformation-model.js';
+
 export const ACCOUNT = '123456789012';
 export const BOOTSTRAP_VERSION_PARAMETER = '/cdk-bootstrap/hnb659fds/version';
 
@@ -65,6 +67,8 @@ export interface AwsStandIn {
   objectKeys(): string[];
   stack(name: string): { status: string; outputs: Record<string, string>; template: Template } | undefined;
   deletedTables(): string[];
+  /** A stack as an earlier deploy left it. */
+  putStack(name: string, template: Template): void;
   /** The environment a CLI process needs to talk to this stand-in and nothing else. */
   env(home: string): Record<string, string>;
   close(): Promise<void>;
@@ -436,6 +440,11 @@ export async function startAwsStandIn(options: StandInOptions = {}, region = 'eu
       return stack === undefined || stack.status === 'DELETE_COMPLETE' ? undefined : { status: stack.status, outputs: stack.outputs, template: stack.template };
     },
     deletedTables: () => [...deletedTables],
+    putStack: (name, template) => {
+      const stack: StackState = { name, id: `arn:aws:cloudformation:${region}:${ACCOUNT}:stack/${name}/${sequence++}`, status: 'UPDATE_COMPLETE', template, parameters: {}, outputs: {}, events: [], changeSets: new Map() };
+      setOutputs(stack);
+      stacks.set(name, stack);
+    },
     env: (home) => ({
       HOME: home,
       AWS_ENDPOINT_URL: endpoint,

@@ -55,6 +55,16 @@ export const EVENTS_TABLE: TableDefinition = {
   stream: 'NEW_IMAGE',
 };
 
+/**
+ * Version 1, as stacks deployed before version 2 have it: the stack keeps this layout for them,
+ * because CloudFormation would answer a changed local index with a new, empty table.
+ */
+export const EVENTS_TABLE_V1: TableDefinition = {
+  ...EVENTS_TABLE,
+  version: 1,
+  localIndexes: [{ indexName: 'first_event_id', sortKey: { name: 'first_event_id', type: 'N' } }, ...EVENTS_TABLE.localIndexes],
+};
+
 export const META_TABLE: TableDefinition = {
   version: 1,
   partitionKey: { name: 'id', type: 'S' },

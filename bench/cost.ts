@@ -20,6 +20,7 @@ import { lambdaCodeDirectory } from '../stack/lambda-code.js';
 import { MEMORY_SIZES } from '../stack/event-store.js';
 import { startCapacityProxy, type CapacityTally } from './capacity-proxy.js';
 import { startSnsStandIn } from './sns-stand-in.js';
+import { proxyEvent } from './proxy-event.js';
 
 /**
  * AWS list prices, us-east-1, in dollars (as of 2025; check https://aws.amazon.com/pricing before
@@ -49,23 +50,6 @@ type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchRespon
 
 function loadBundle<T>(name: string): T {
   return (createRequire(import.meta.url)(join(lambdaCodeDirectory(), name, 'index.js')) as { handler: T }).handler;
-}
-
-function proxyEvent(method: string, resource: string, options: { streamId?: string; query?: Record<string, string>; body?: string } = {}): APIGatewayProxyEvent {
-  return {
-    httpMethod: method,
-    resource,
-    path: options.streamId === undefined ? resource : resource.replace('{stream_id}', options.streamId),
-    pathParameters: options.streamId === undefined ? null : { stream_id: options.streamId },
-    queryStringParameters: options.query ?? null,
-    multiValueQueryStringParameters: null,
-    headers: { 'Content-Type': 'application/json' },
-    multiValueHeaders: {},
-    body: options.body ?? null,
-    isBase64Encoded: false,
-    stageVariables: null,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-  };
 }
 
 /** A changeset body of exactly CHANGESET_BYTES: three events, padded evenly. */
@@ -214,14 +198,14 @@ export async function measureCost(smoke: boolean): Promise<CostFigures> {
 
     // Warm the JVM and the bundle up on a table of their own, outside the counts.
     for (let index = 0; index < (smoke ? 2 : 50); index++) {
-      await api(proxyEvent('POST', '/streams/{stream_id}', { streamId: `warm-${index}`, query: { expected_last_changeset: '0' }, body: JSON.stringify(changesetBody('warm', index)) }));
+      await api(proxyEvent('POST', '/streams/{stream_id}', { streamId: `warm-${index}`, query: { expected_last_changeset: '0' }, rawBody: JSON.stringify(changesetBody('warm', index)) }));
     }
     proxy.reset();
 
     let appendSeconds = 0;
     for (const [sequence, { streamId, expected }] of order.entries()) {
       const { result, seconds } = await timed(() =>
-        api(proxyEvent('POST', '/streams/{stream_id}', { streamId, query: { expected_last_changeset: String(expected) }, body: JSON.stringify(changesetBody(streamId, sequence)) })),
+        api(proxyEvent('POST', '/streams/{stream_id}', { streamId, query: { expected_last_changeset: String(expected) }, rawBody: JSON.stringify(changesetBody(streamId, sequence)) })),
       );
       if (result.statusCode !== 200) throw new Error(`commit answered ${result.statusCode}: ${result.body}`);
       appendSeconds += seconds;
@@ -297,7 +281,7 @@ export async function measureCost(smoke: boolean): Promise<CostFigures> {
       const streamId = `followed-${sample}`;
       const polled = api(proxyEvent('GET', '/changesets', { query: { checkpoint: String(checkpoint), wait: String(FOLLOWER_WAIT_SECONDS) } }));
       await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 1_000));
-      await api(proxyEvent('POST', '/streams/{stream_id}', { streamId, query: { expected_last_changeset: '0' }, body: JSON.stringify(changesetBody(streamId, sample)) }));
+      await api(proxyEvent('POST', '/streams/{stream_id}', { streamId, query: { expected_last_changeset: '0' }, rawBody: JSON.stringify(changesetBody(streamId, sample)) }));
       await indexer({ Records: [{ eventName: 'INSERT', dynamodb: { Keys: { stream_id: { S: streamId }, changeset_id: { N: '1' } } } }] });
       indexedAt = performance.now();
       const page = JSON.parse((await polled).body) as { changesets: unknown[]; next_checkpoint: number };

@@ -4,6 +4,7 @@
  * process's peak memory, as JSON. It builds its events itself, so nothing else weighs on the heap.
  */
 import { createRequire } from 'node:module';
+import { proxyEvent } from './proxy-event.js';
 
 interface Invocation {
   readonly label: string;
@@ -12,23 +13,6 @@ interface Invocation {
 
 const [bundlePath, bundle] = process.argv.slice(2) as [string, string];
 const count = Number(process.env['EES_BENCH_INVOCATIONS'] ?? '10');
-
-function apiEvent(method: string, resource: string, options: { streamId?: string; query?: Record<string, string>; body?: string }): unknown {
-  return {
-    httpMethod: method,
-    resource,
-    path: options.streamId === undefined ? resource : resource.replace('{stream_id}', options.streamId),
-    pathParameters: options.streamId === undefined ? null : { stream_id: options.streamId },
-    queryStringParameters: options.query ?? null,
-    multiValueQueryStringParameters: null,
-    headers: { 'Content-Type': 'application/json' },
-    multiValueHeaders: {},
-    body: options.body ?? null,
-    isBase64Encoded: false,
-    stageVariables: null,
-    requestContext: {},
-  };
-}
 
 const events = (sequence: number): string =>
   JSON.stringify(Array.from({ length: 3 }, (_, index) => ({ type: 'ItemAdded', sku: `sku-${sequence}-${index}`, note: 'n'.repeat(290) })));
@@ -39,9 +23,9 @@ function invocations(): Invocation[] {
       return [
         ...Array.from({ length: count }, (_, index) => ({
           label: 'append (1 KB changeset, new stream)',
-          event: apiEvent('POST', '/streams/{stream_id}', { streamId: `memory-${process.pid}-${index}`, query: { expected_last_changeset: '0' }, body: `{"metadata":{"source":"bench"},"events":${events(index)}}` }),
+          event: proxyEvent('POST', '/streams/{stream_id}', { streamId: `memory-${process.pid}-${index}`, query: { expected_last_changeset: '0' }, rawBody: `{"metadata":{"source":"bench"},"events":${events(index)}}` }),
         })),
-        ...Array.from({ length: Math.ceil(count / 2) }, () => ({ label: 'global read, limit 1,000 (about 1 MB)', event: apiEvent('GET', '/changesets', { query: { checkpoint: '0', limit: '1000' } }) })),
+        ...Array.from({ length: Math.ceil(count / 2) }, () => ({ label: 'global read, limit 1,000 (about 1 MB)', event: proxyEvent('GET', '/changesets', { query: { checkpoint: '0', limit: '1000' } }) })),
       ];
     case 'indexer': {
       const batch = Number(process.env['EES_BENCH_BATCH'] ?? '1000');

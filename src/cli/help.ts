@@ -6,9 +6,10 @@ const EXIT_CODE_MEANINGS: Record<keyof typeof EXIT_CODES, string> = {
   unexpected: 'unexpected failure',
   invalidInput: 'invalid usage or input (bad flags, unreadable file, malformed JSON)',
   conflict: 'concurrency conflict',
-  streamNotFound: 'stream not found',
+  streamNotFound: 'stream or consumer not found',
   unreachable: 'endpoint unreachable or timed out',
   unauthorized: 'authentication or authorisation refused',
+  execFailed: 'the --exec command failed on a batch (the position was kept)',
 };
 
 /** oclif's help, with the exit codes scripts rely on added to `ees --help`. */

@@ -59,6 +59,15 @@ export interface VersionInfo {
   readonly roundTripMs: number;
 }
 
+type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** A consumer as the API reports it: its position and how far it trails the head. */
+export interface ConsumerInfo {
+  readonly name: string;
+  readonly position: number;
+  readonly lag: number;
+}
+
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
 
 function describeConnectionError(error: unknown): string | undefined {
@@ -94,7 +103,7 @@ export class EesClient {
   }
 
   private async send(
-    method: 'GET' | 'POST',
+    method: HttpMethod,
     path: string,
     options: { body?: string; retries: number; timeoutMs?: number; signal?: AbortSignal },
   ): Promise<{ status: number; headers: Dispatcher.ResponseData['headers']; text: string }> {
@@ -137,7 +146,7 @@ export class EesClient {
   }
 
   private async call<T>(
-    method: 'GET' | 'POST',
+    method: HttpMethod,
     path: string,
     options: { body?: string; retry: boolean; timeoutMs?: number; signal?: AbortSignal },
   ): Promise<{ body: T; headers: Dispatcher.ResponseData['headers'] }> {
@@ -222,5 +231,30 @@ export class EesClient {
       if (page.changesets.length === 0) return checkpoint;
       checkpoint = page.next_checkpoint;
     }
+  }
+
+  async readConsumer(name: string): Promise<ConsumerInfo> {
+    return (await this.call<ConsumerInfo>('GET', `/consumers/${encodeURIComponent(name)}`, { retry: true })).body;
+  }
+
+  async listConsumers(): Promise<{ head: number; consumers: ConsumerInfo[] }> {
+    return (await this.call<{ head: number; consumers: ConsumerInfo[] }>('GET', '/consumers', { retry: true })).body;
+  }
+
+  /**
+   * Moves a consumer to `position` if it is still at `expected` (undefined: if it does not exist
+   * yet). Never retried: a lost answer is settled by reading the consumer.
+   */
+  async advanceConsumer(name: string, position: number, expected: number | undefined): Promise<ConsumerInfo> {
+    const expectation = expected === undefined ? '' : `&expected_position=${expected}`;
+    return (await this.call<ConsumerInfo>('POST', `/consumers/${encodeURIComponent(name)}?position=${position}${expectation}`, { retry: false })).body;
+  }
+
+  async resetConsumer(name: string, position: number): Promise<ConsumerInfo> {
+    return (await this.call<ConsumerInfo>('PUT', `/consumers/${encodeURIComponent(name)}?position=${position}`, { retry: false })).body;
+  }
+
+  async deleteConsumer(name: string): Promise<void> {
+    await this.call('DELETE', `/consumers/${encodeURIComponent(name)}`, { retry: false });
   }
 }

@@ -19,6 +19,13 @@ export const ERROR_TABLE = {
   INVALID_LIMIT: { status: 400, exitCode: 2 },
   INVALID_WAIT: { status: 400, exitCode: 2 },
   INVALID_ENDPOINT: { status: 404, exitCode: 1 },
+  // Consumers (named positions in the global order).
+  INVALID_CONSUMER_NAME: { status: 400, exitCode: 2 },
+  INVALID_POSITION: { status: 400, exitCode: 2 },
+  CONSUMER_NOT_FOUND: { status: 404, exitCode: 4 },
+  CONSUMER_POSITION_CONFLICT: { status: 409, exitCode: 3 },
+  POSITION_BEYOND_HEAD: { status: 409, exitCode: 2 },
+  TOO_MANY_CONSUMERS: { status: 409, exitCode: 2 },
   METHOD_NOT_ALLOWED: { status: 405, exitCode: 1 },
   UNAUTHORIZED: { status: 401, exitCode: 6 },
   FORBIDDEN: { status: 403, exitCode: 6 },
@@ -31,6 +38,7 @@ export const ERROR_TABLE = {
   // Client-side only: never sent by the server.
   INVALID_USAGE: { status: 400, exitCode: 2 },
   ENDPOINT_UNREACHABLE: { status: 503, exitCode: 5 },
+  EXEC_FAILED: { status: 500, exitCode: 7 },
 } as const satisfies Record<string, { status: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;
@@ -44,6 +52,7 @@ export const EXIT_CODES = {
   streamNotFound: 4,
   unreachable: 5,
   unauthorized: 6,
+  execFailed: 7,
 } as const;
 
 export function isErrorCode(value: unknown): value is ErrorCode {

@@ -14,6 +14,7 @@ import {
 import { decodeStreamId, parseExpectation, parseGlobalReadParams, parseIdRange } from '../core/params.js';
 import type { EventStoreEngine } from '../engines/port.js';
 import { bearerTokenMatches } from './auth.js';
+import { routeConsumers } from './consumers.js';
 import { renderConflict, renderError, renderGlobalPage, renderStatistics, renderStreamChangesets, renderStreamEvents } from './render.js';
 import type { ApiHandler, ApiRequest, ApiResponse } from './types.js';
 
@@ -133,6 +134,11 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
   async function dispatch(request: ApiRequest): Promise<ApiResponse> {
     if (options.token !== undefined && !bearerTokenMatches(request.headers['authorization'], options.token)) {
       return fail(new EesError('UNAUTHORIZED', 'This event store needs a bearer token: send Authorization: Bearer <token>.'), { 'www-authenticate': 'Bearer' });
+    }
+    const consumers = routeConsumers(engine, request);
+    if (consumers !== undefined) {
+      const answer = await consumers;
+      return respond(answer.status, answer.body, answer.headers);
     }
     const matched = route(request.path);
     if (matched === undefined) return fail(new EesError('INVALID_ENDPOINT', 'Invalid endpoint'));

@@ -64,8 +64,8 @@ Exit codes: 0 done or interrupted, 2 invalid input, 3 another runner moved the c
     limit: Flags.integer({ description: 'Changesets per request (1 to 1000).', min: 1, max: 1000, default: 100 }),
     events: Flags.boolean({ description: 'Print one line per event instead of per changeset.' }),
     'checkpoint-file': Flags.string({ description: 'Resume from, and save progress to, this file (global order).', exclusive: ['consumer'] }),
-    consumer: Flags.string({ description: 'Resume from, and save progress to, this consumer in the event store (global order).' }),
-    exec: Flags.string({ description: 'Run this shell command once per batch, batch on stdin; move on only when it exits 0.' }),
+    consumer: Flags.string({ helpValue: '<name>', description: 'Resume from, and save progress to, this consumer in the event store (global order).' }),
+    exec: Flags.string({ helpValue: '<command>', description: 'Run this shell command once per batch, batch on stdin; move on only when it exits 0.' }),
   };
 
   protected override async init(): Promise<void> {

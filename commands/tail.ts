@@ -1,12 +1,18 @@
 import { Args, Flags } from '@oclif/core';
+import { checkpointFilePosition, consumerPosition, startOf, type FromCheckpoint, type SavedPosition } from '../src/client/consumers.js';
+import { deliverToCommand } from '../src/client/exec-delivery.js';
 import { tailGlobal, tailRecords, tailStream, type FollowRetry, type TailBatch } from '../src/client/follow.js';
-import { loadCheckpoint, saveCheckpoint } from '../src/cli/checkpoint-file.js';
+import type { EesClient } from '../src/client/http-client.js';
 import { ClientCommand } from '../src/cli/client-command.js';
+import { withOptionalValue } from '../src/cli/optional-value.js';
 import { parseDuration } from '../src/cli/duration.js';
 import { formatTailRecord } from '../src/cli/format.js';
 import { streamOutputFlags } from '../src/cli/output-flags.js';
 import { EesError } from '../src/core/errors.js';
 import { validateStreamId } from '../src/core/params.js';
+
+/** What a bare `--from-checkpoint` is given before parsing (see withOptionalValue). */
+const BARE_FROM_CHECKPOINT = 'saved';
 
 export default class Tail extends ClientCommand {
   static override summary = 'Print the global order (or one stream) from a point, and optionally follow it.';
@@ -17,9 +23,13 @@ Without --follow it prints up to the head and exits 0: \`ees tail --from-checkpo
 the whole store as JSON Lines. With --follow it then waits for new changesets with long polls until
 interrupted; with no start point it prints only new changesets.
 
---checkpoint-file F resumes from the checkpoint in F (when F exists) and rewrites F atomically after
-every printed batch, so a cron job can build a projection incrementally, run after run. Across a
-crash it is at-least-once: the last batch may be printed again (each line carries its checkpoint).
+--consumer NAME keeps the position in the event store (it survives the CI runner), --checkpoint-file F
+in a local file: either resumes from the saved position and moves it after every delivered batch.
+With --exec CMD a batch is delivered when CMD, run once per batch with the batch as JSON Lines on its
+stdin, exits 0; if it fails, ees stops with exit 8 and keeps the position, so the next run delivers
+that batch again. It is at-least-once: make the projection idempotent (each line carries its checkpoint).
+Bare --from-checkpoint resumes from the saved position, else starts at 0; --from-checkpoint N with a
+saved position is refused.
 
 With --follow it outlives a restart of the server: it retries with backoff from the last checkpoint
 (a line on stderr says so) until the server answers again, or until --max-wait has passed (exit 5).
@@ -31,8 +41,9 @@ Each JSON line is a changeset {"stream_id", "changeset_id", "events", "metadata"
 or with --events one event {"stream_id", "changeset_id", "event_id", "checkpoint", "data"}.
 "checkpoint" is absent for a stream's changesets read before following.
 
-Exit codes: 0 done or interrupted, 2 invalid input, 4 stream not found (without --follow),
-5 unreachable (with --follow: after --max-wait), 6 refused.`;
+Exit codes: 0 done or interrupted, 2 invalid input, 3 another runner moved the consumer,
+4 stream not found (without --follow), 5 unreachable (with --follow: after --max-wait), 6 refused,
+8 the --exec command failed.`;
 
   static override examples = [
     '<%= config.bin %> tail --from-checkpoint 0 --json > store.jsonl',
@@ -40,6 +51,7 @@ Exit codes: 0 done or interrupted, 2 invalid input, 4 stream not found (without 
     '<%= config.bin %> tail -f -n 1 --data-only',
     '<%= config.bin %> tail account-42 --from 1 --follow',
     '<%= config.bin %> tail --checkpoint-file .projection-checkpoint --json | ./project.sh',
+    '<%= config.bin %> tail --consumer orders-view --exec ./apply-batch.sh',
   ];
 
   static override args = {
@@ -47,15 +59,31 @@ Exit codes: 0 done or interrupted, 2 invalid input, 4 stream not found (without 
   };
 
   static override flags = {
-    'from-checkpoint': Flags.integer({ description: 'Global checkpoint to start from (global order).', min: 0, exclusive: ['from'] }),
+    'from-checkpoint': Flags.custom<Exclude<FromCheckpoint, undefined>>({
+      description: 'Global checkpoint to start from; bare, resume from the saved position (else 0).',
+      helpValue: '[N]',
+      exclusive: ['from'],
+      parse: async (input) => {
+        if (input === BARE_FROM_CHECKPOINT) return 'saved';
+        if (!/^[0-9]+$/.test(input) || !Number.isSafeInteger(Number(input))) throw new Error(`Expected a checkpoint (an integer of 0 or more) but received: ${input}`);
+        return Number(input);
+      },
+    })(),
     from: Flags.integer({ description: 'Changeset id to start from (with STREAM).', min: 1 }),
     follow: Flags.boolean({ char: 'f', description: 'Keep printing new changesets as they are committed.' }),
     limit: Flags.integer({ description: 'Changesets per request (1 to 1000).', min: 1, max: 1000, default: 100 }),
     events: Flags.boolean({ description: 'Print one line per event instead of per changeset.' }),
-    'checkpoint-file': Flags.string({ description: 'Resume from, and save progress to, this file (global order).' }),
+    'checkpoint-file': Flags.string({ description: 'Resume from, and save progress to, this file (global order).', exclusive: ['consumer'] }),
+    consumer: Flags.string({ helpValue: '<name>', description: 'Resume from, and save progress to, this consumer in the event store (global order).' }),
+    exec: Flags.string({ helpValue: '<command>', description: 'Run this shell command once per batch, batch on stdin; move on only when it exits 0.' }),
     ...streamOutputFlags,
     'max-wait': Flags.string({ description: 'With --follow, give up after the store has been unreachable this long (e.g. 1m; default: never).', dependsOn: ['follow'] }),
   };
+
+  protected override async init(): Promise<void> {
+    this.argv = withOptionalValue(this.argv, '--from-checkpoint', BARE_FROM_CHECKPOINT);
+    await super.init();
+  }
 
   /** Following outlives a server restart: "reconnecting…" at a terminal, a JSON-free stderr line otherwise. */
   private followRetry(maxWait: string | undefined, json: boolean): FollowRetry {
@@ -73,13 +101,19 @@ Exit codes: 0 done or interrupted, 2 invalid input, 4 stream not found (without 
     if (args.stream !== undefined) {
       validateStreamId(args.stream);
       if (flags['from-checkpoint'] !== undefined) throw new EesError('INVALID_USAGE', '--from-checkpoint walks the global order; with STREAM use --from (a changeset id).');
-      if (flags['checkpoint-file'] !== undefined) throw new EesError('INVALID_USAGE', '--checkpoint-file works with the global order: leave STREAM out and filter the JSON.');
+      if (flags['checkpoint-file'] !== undefined || flags.consumer !== undefined || flags.exec !== undefined) {
+        throw new EesError('INVALID_USAGE', '--checkpoint-file, --consumer and --exec work with the global order: leave STREAM out and filter the JSON.');
+      }
+    } else if (flags.exec !== undefined && flags['checkpoint-file'] === undefined && flags.consumer === undefined) {
+      throw new EesError('INVALID_USAGE', '--exec needs --consumer or --checkpoint-file, to keep the position of the batches it applied.');
     } else if (flags.from !== undefined) {
       throw new EesError('INVALID_USAGE', '--from is a changeset id of STREAM; for the global order use --from-checkpoint.');
     }
 
     const client = await this.connect(flags);
-    const json = this.jsonOutput(flags);
+    const exec = flags.exec;
+    // --exec hands the command JSON Lines.
+    const json = exec !== undefined || this.jsonOutput(flags);
     const color = this.colors(flags);
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();
@@ -90,24 +124,46 @@ Exit codes: 0 done or interrupted, 2 invalid input, 4 stream not found (without 
       let batches: AsyncGenerator<TailBatch>;
       const checkpointFile = flags['checkpoint-file'];
       const retry = this.followRetry(flags['max-wait'], json);
+      let position: SavedPosition | undefined;
       if (args.stream === undefined) {
-        const saved = checkpointFile === undefined ? undefined : await loadCheckpoint(checkpointFile);
-        const explicit = saved ?? flags['from-checkpoint'];
-        const from = explicit ?? (flags.follow && checkpointFile === undefined ? await client.headCheckpoint() : 0);
+        position = flags.consumer !== undefined ? consumerPosition(client, flags.consumer) : checkpointFile === undefined ? undefined : checkpointFilePosition(checkpointFile);
+        const saved = await position?.load();
+        const start = startOf({ fromCheckpoint: flags['from-checkpoint'], saved, source: position });
+        const from = start === 'head' ? (flags.follow ? await client.headCheckpoint() : 0) : start;
+        if (checkpointFile !== undefined && saved !== undefined) await this.warnBeyondHead(client, checkpointFile, saved);
+        await position?.begin(from, saved);
         batches = tailGlobal(client, { from, limit: flags.limit, follow: flags.follow, signal: stop.signal, retry });
       } else {
         batches = tailStream(client, args.stream, { from: flags.from, limit: flags.limit, follow: flags.follow, signal: stop.signal, retry });
       }
       const unit = flags['data-only'] ? 'data' : flags.events ? 'events' : 'changesets';
       for await (const batch of tailRecords(client, batches, { unit, ...(flags.count === undefined ? {} : { count: flags.count }) })) {
+        // With --exec the batch's lines go to the command, all at once; otherwise to stdout.
+        const lines: string[] = [];
         for (const record of batch.records) {
-          for (const line of formatTailRecord(color, record, { json, showStream: args.stream === undefined })) this.print(line);
+          for (const line of formatTailRecord(color, record, { json, showStream: args.stream === undefined })) {
+            if (exec === undefined) this.print(line);
+            else lines.push(line);
+          }
         }
-        if (checkpointFile !== undefined && batch.nextCheckpoint !== undefined) await saveCheckpoint(checkpointFile, batch.nextCheckpoint);
+        const next = batch.nextCheckpoint;
+        if (exec !== undefined && next !== undefined) {
+          const from = batch.records[0]?.changeset.checkpoint ?? next;
+          if (!(await deliverToCommand(exec, { lines, from, next }, stop.signal))) break;
+        }
+        if (next !== undefined) await position?.advance(next);
       }
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+    }
+  }
+
+  /** A checkpoint file ahead of the store, e.g. after the store was recreated, would skip everything silently. */
+  private async warnBeyondHead(client: EesClient, path: string, saved: number): Promise<void> {
+    const head = await client.headCheckpoint();
+    if (saved > head) {
+      process.stderr.write(`ees: warning: the checkpoint in ${path} (${saved}) is beyond the head of the global order (${head}): was the store recreated? Nothing is printed until the head passes it; remove ${path} to start over.\n`);
     }
   }
 }

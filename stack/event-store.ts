@@ -161,7 +161,8 @@ export class EventStore extends Construct {
     // tables only (test/stack/least-privilege.test.ts checks them against the built bundles). The
     // tables are append-only: no DeleteItem, Scan or BatchWriteItem anywhere.
     allowTableActions(this.functions.api, this.eventsTable, eventsDefinition, ['Query', 'PutItem', 'BatchGetItem']);
-    allowTableActions(this.functions.api, this.metaTable, META_TABLE, ['GetItem']);
+    // GetItem reads the statistics and consumers; PutItem saves consumers (one conditional put).
+    allowTableActions(this.functions.api, this.metaTable, META_TABLE, ['GetItem', 'PutItem']);
     // The indexer's transaction updates event items (page, page_item) and its counter in the meta table.
     allowTableActions(this.functions.indexer, this.eventsTable, eventsDefinition, ['Query', 'BatchGetItem', 'UpdateItem']);
     allowTableActions(this.functions.indexer, this.metaTable, META_TABLE, ['GetItem', 'UpdateItem']);

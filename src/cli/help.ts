@@ -5,11 +5,12 @@ const EXIT_CODE_MEANINGS: Record<keyof typeof EXIT_CODES, string> = {
   success: 'success',
   unexpected: 'unexpected failure',
   invalidInput: 'invalid usage or input (bad flags, unknown command, unreadable file, malformed JSON)',
-  conflict: 'concurrency conflict (the stream is not where --expect said)',
-  streamNotFound: 'stream not found',
+  conflict: 'concurrency conflict (the stream or consumer is not where the expectation said)',
+  streamNotFound: 'stream or consumer not found',
   unreachable: 'endpoint unreachable, timed out, or not an ees server',
   unauthorized: 'authentication or authorisation refused',
   outcomeUnknown: 'commit outcome unknown: sent, but no answer came back (it may be stored)',
+  execFailed: 'the --exec command failed on a batch (the position was kept)',
 };
 
 /** A line that starts a block of its own: indented, a list item, a table row. */

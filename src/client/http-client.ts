@@ -74,6 +74,15 @@ export interface VersionInfo {
   readonly roundTripMs: number;
 }
 
+type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** A consumer as the API reports it: its position and how far it trails the head. */
+export interface ConsumerInfo {
+  readonly name: string;
+  readonly position: number;
+  readonly lag: number;
+}
+
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
 /** Failures that happen before a request leaves this machine: a commit that failed so was not sent. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -117,7 +126,7 @@ export class EesClient {
   }
 
   private async send(
-    method: 'GET' | 'POST',
+    method: HttpMethod,
     path: string,
     options: { body?: string; retries: number; waitMs?: number; signal?: AbortSignal },
   ): Promise<{ status: number; headers: Dispatcher.ResponseData['headers']; text: string }> {
@@ -180,7 +189,7 @@ export class EesClient {
   }
 
   private async call<T>(
-    method: 'GET' | 'POST',
+    method: HttpMethod,
     path: string,
     options: { body?: string; retry: boolean; waitMs?: number; signal?: AbortSignal },
   ): Promise<{ body: T; headers: Dispatcher.ResponseData['headers'] }> {
@@ -284,5 +293,30 @@ export class EesClient {
       if (page.changesets.length === 0) return checkpoint;
       checkpoint = page.next_checkpoint;
     }
+  }
+
+  async readConsumer(name: string): Promise<ConsumerInfo> {
+    return (await this.call<ConsumerInfo>('GET', `/consumers/${encodeURIComponent(name)}`, { retry: true })).body;
+  }
+
+  async listConsumers(): Promise<{ head: number; consumers: ConsumerInfo[] }> {
+    return (await this.call<{ head: number; consumers: ConsumerInfo[] }>('GET', '/consumers', { retry: true })).body;
+  }
+
+  /**
+   * Moves a consumer to `position` if it is still at `expected` (undefined: if it does not exist
+   * yet). Never retried: a lost answer is settled by reading the consumer.
+   */
+  async advanceConsumer(name: string, position: number, expected: number | undefined): Promise<ConsumerInfo> {
+    const expectation = expected === undefined ? '' : `&expected_position=${expected}`;
+    return (await this.call<ConsumerInfo>('POST', `/consumers/${encodeURIComponent(name)}?position=${position}${expectation}`, { retry: false })).body;
+  }
+
+  async resetConsumer(name: string, position: number): Promise<ConsumerInfo> {
+    return (await this.call<ConsumerInfo>('PUT', `/consumers/${encodeURIComponent(name)}?position=${position}`, { retry: false })).body;
+  }
+
+  async deleteConsumer(name: string): Promise<void> {
+    await this.call('DELETE', `/consumers/${encodeURIComponent(name)}`, { retry: false });
   }
 }

@@ -20,6 +20,13 @@ export const ERROR_TABLE = {
   INVALID_LIMIT: { status: 400, exitCode: 2 },
   INVALID_WAIT: { status: 400, exitCode: 2 },
   INVALID_ENDPOINT: { status: 404, exitCode: 1 },
+  // Consumers (named positions in the global order).
+  INVALID_CONSUMER_NAME: { status: 400, exitCode: 2 },
+  INVALID_POSITION: { status: 400, exitCode: 2 },
+  CONSUMER_NOT_FOUND: { status: 404, exitCode: 4 },
+  CONSUMER_POSITION_CONFLICT: { status: 409, exitCode: 3 },
+  POSITION_BEYOND_HEAD: { status: 409, exitCode: 2 },
+  TOO_MANY_CONSUMERS: { status: 409, exitCode: 2 },
   METHOD_NOT_ALLOWED: { status: 405, exitCode: 1 },
   UNAUTHORIZED: { status: 401, exitCode: 6 },
   FORBIDDEN: { status: 403, exitCode: 6 },
@@ -36,6 +43,8 @@ export const ERROR_TABLE = {
   NOT_AN_EES_SERVER: { status: 502, exitCode: 5 },
   // A commit was sent and no answer came back: it may or may not be stored.
   COMMIT_OUTCOME_UNKNOWN: { status: 504, exitCode: 7 },
+  // `ees tail --exec`: the command failed on a batch; the position was kept.
+  EXEC_FAILED: { status: 500, exitCode: 8 },
 } as const satisfies Record<string, { status: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;
@@ -50,6 +59,7 @@ export const EXIT_CODES = {
   unreachable: 5,
   unauthorized: 6,
   outcomeUnknown: 7,
+  execFailed: 8,
 } as const;
 
 export function isErrorCode(value: unknown): value is ErrorCode {

@@ -1,3 +1,4 @@
+import type { ConsumerExpectation, ConsumerPosition, ConsumerSaveOutcome } from '../core/consumers.js';
 import type { ReadBudget, RecordBatch } from '../core/pages.js';
 import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamHead } from '../core/types.js';
 
@@ -41,4 +42,22 @@ export interface EventStoreEngine {
 
   /** Finishes pending commits and releases the storage. */
   close(): Promise<void>;
+
+  /** The next checkpoint of the global order that readers will see (the head). */
+  readHead(): Promise<number>;
+
+  /** A consumer's stored position, or undefined when there is no such consumer. */
+  readConsumer(name: string): Promise<number | undefined>;
+
+  /** Every consumer, by name. */
+  listConsumers(): Promise<readonly ConsumerPosition[]>;
+
+  /**
+   * Stores `position` for the consumer if its stored position meets `expectation` (compare and
+   * set: of racing saves with the same expectation, one lands), durably.
+   */
+  saveConsumer(name: string, position: number, expectation: ConsumerExpectation): Promise<ConsumerSaveOutcome>;
+
+  /** Removes a consumer; false when there was none. */
+  deleteConsumer(name: string): Promise<boolean>;
 }

@@ -13,6 +13,7 @@ import {
 } from '../core/pages.js';
 import { decodeStreamId, parseExpectation, parseGlobalReadParams, parseIdRange, singleParam } from '../core/params.js';
 import type { EventStoreEngine } from '../engines/port.js';
+import { routeConsumers } from './consumers.js';
 import { renderConflict, renderError, renderGlobalPage, renderStatistics, renderStreamChangesets, renderStreamEvents } from './render.js';
 import type { ApiHandler, ApiRequest, ApiResponse } from './types.js';
 
@@ -129,6 +130,11 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
   }
 
   async function dispatch(request: ApiRequest): Promise<ApiResponse> {
+    const consumers = routeConsumers(engine, request);
+    if (consumers !== undefined) {
+      const answer = await consumers;
+      return respond(answer.status, answer.body, answer.headers);
+    }
     const matched = route(request.path);
     if (matched === undefined) return fail(new EesError('INVALID_ENDPOINT', 'Invalid endpoint'));
     const allowed = ALLOWED_METHOD[matched.name];

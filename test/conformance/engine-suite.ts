@@ -439,5 +439,49 @@ export function engineConformance(engineName: string, createHarness: () => Promi
         expect(await engine.readStatistics()).toEqual(first);
       });
     });
+
+    describe('consumers', () => {
+      const consumer = (label: string): string => stream(`consumer-${label}`);
+
+      it('knows the head: the next checkpoint readers will see', async () => {
+        await commitAll(stream('head'), [[1]]);
+        await harness.settle();
+        expect(await engine.readHead()).toBe((await globalOrder()).length);
+      });
+
+      it('creates, advances from the stored position only, and lists consumers', async () => {
+        const name = consumer('cas');
+        expect(await engine.readConsumer(name)).toBeUndefined();
+        expect(await engine.saveConsumer(name, 0, { kind: 'absent' })).toEqual({ status: 'saved' });
+        expect(await engine.saveConsumer(name, 5, { kind: 'absent' })).toEqual({ status: 'conflict', current: 0 });
+        expect(await engine.saveConsumer(name, 3, { kind: 'at', position: 0 })).toEqual({ status: 'saved' });
+        expect(await engine.saveConsumer(name, 9, { kind: 'at', position: 0 })).toEqual({ status: 'conflict', current: 3 });
+        expect(await engine.readConsumer(name)).toBe(3);
+        expect(await engine.saveConsumer(consumer('missing'), 1, { kind: 'at', position: 0 })).toEqual({ status: 'conflict', current: undefined });
+        const listed = await engine.listConsumers();
+        expect(listed).toContainEqual({ name, position: 3 });
+        expect(listed.map((entry) => entry.name)).toEqual([...listed.map((entry) => entry.name)].sort());
+      });
+
+      it('lets exactly one of racing advances from the same position land', async () => {
+        const name = consumer('race');
+        await engine.saveConsumer(name, 0, { kind: 'absent' });
+        const outcomes = await Promise.all([1, 2, 3, 4, 5].map((position) => engine.saveConsumer(name, position, { kind: 'at', position: 0 })));
+        const saved = outcomes.flatMap((outcome, index) => (outcome.status === 'saved' ? [index + 1] : []));
+        expect(saved).toHaveLength(1);
+        expect(await engine.readConsumer(name)).toBe(saved[0]);
+      });
+
+      it('resets to any position and deletes', async () => {
+        const name = consumer('reset');
+        expect(await engine.saveConsumer(name, 4, { kind: 'any' })).toEqual({ status: 'saved' });
+        expect(await engine.saveConsumer(name, 1, { kind: 'any' })).toEqual({ status: 'saved' });
+        expect(await engine.readConsumer(name)).toBe(1);
+        expect(await engine.deleteConsumer(name)).toBe(true);
+        expect(await engine.deleteConsumer(name)).toBe(false);
+        expect(await engine.readConsumer(name)).toBeUndefined();
+        expect((await engine.listConsumers()).some((entry) => entry.name === name)).toBe(false);
+      });
+    });
   });
 }

@@ -628,5 +628,89 @@ export function httpContract(name: string, start: () => Promise<RunningApi>, opt
         }
       });
     });
+
+    describe('consumers', () => {
+      const consumerPath = (label: string): string => `/consumers/${label}-${run}-${++counter}`;
+
+      /** Commits one changeset and waits until the global order shows it (engines may index later). */
+      async function commitAndSettle(): Promise<number> {
+        const before = await head();
+        await api.post(path(stream('consumed')), { events: [1] });
+        for (let attempt = 0; ; attempt++) {
+          const after = await head();
+          if (after > before) return after;
+          expect(attempt).toBeLessThan(200);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+
+      it('creates, reads, advances, lists with the lag, resets and deletes a consumer', async () => {
+        const top = await commitAndSettle();
+        const target = consumerPath('life');
+        const name = target.slice('/consumers/'.length);
+        expect((await api.get(target)).json).toEqual({ error: 'CONSUMER_NOT_FOUND', message: `The consumer ${name} does not exist.` });
+        const created = await api.post(`${target}?position=0`);
+        expect(created.status).toBe(200);
+        expect(created.json).toEqual({ name, position: 0, lag: top });
+        const advanced = await api.post(`${target}?expected_position=0&position=1`);
+        expect(advanced.json).toEqual({ name, position: 1, lag: top - 1 });
+        expect((await api.get(target)).json).toEqual({ name, position: 1, lag: top - 1 });
+        const listed = (await api.get('/consumers')).json;
+        expect(listed.head).toBeGreaterThanOrEqual(top);
+        expect(listed.consumers).toContainEqual({ name, position: 1, lag: listed.head - 1 });
+        expect((await api.call('PUT', `${target}?position=0`)).json).toMatchObject({ name, position: 0 });
+        expect((await api.call('DELETE', target)).json).toEqual({ name, deleted: true });
+        expect((await api.call('DELETE', target)).status).toBe(404);
+        expect((await api.get(target)).status).toBe(404);
+      });
+
+      it('answers 409 CONSUMER_POSITION_CONFLICT with the stored position when the expectation is outdated', async () => {
+        await commitAndSettle();
+        const target = consumerPath('conflict');
+        await api.post(`${target}?position=1`);
+        const stale = await api.post(`${target}?expected_position=0&position=1`);
+        expect(stale.status).toBe(409);
+        expect(stale.json).toMatchObject({ error: 'CONSUMER_POSITION_CONFLICT', position: 1 });
+        const again = await api.post(`${target}?position=0`);
+        expect(again.status).toBe(409);
+        const missing = await api.post(`${consumerPath('missing')}?expected_position=0&position=0`);
+        expect(missing.status).toBe(409);
+        expect(missing.json.position).toBeUndefined();
+        expect((await api.get(target)).json.position).toBe(1);
+      });
+
+      it('refuses bad names, bad positions, moving back, and positions beyond the head', async () => {
+        for (const bad of ['-x', 'a%20b', 'a'.repeat(101), '%C3%A9']) {
+          const response = await api.get(`/consumers/${bad}`);
+          expect(response.status, bad).toBe(400);
+          expect(response.json.error, bad).toBe('INVALID_CONSUMER_NAME');
+        }
+        const target = consumerPath('rules');
+        for (const query of ['position=x', 'position=-1', '', 'position=1&expected_position=z']) {
+          const response = await api.post(`${target}?${query}`);
+          expect(response.status, query).toBe(400);
+          expect(response.json.error, query).toBe('INVALID_POSITION');
+        }
+        await commitAndSettle();
+        await api.post(`${target}?position=1`);
+        const back = await api.post(`${target}?expected_position=1&position=0`);
+        expect(back.status).toBe(400);
+        expect(back.json.error).toBe('INVALID_POSITION');
+        const listed = (await api.get('/consumers')).json;
+        const beyond = await api.call('PUT', `${target}?position=${listed.head + 1000}`);
+        expect(beyond.status).toBe(409);
+        expect(beyond.json.error).toBe('POSITION_BEYOND_HEAD');
+        expect((await api.get(target)).json.position).toBe(1);
+      });
+
+      it('answers 405 for other methods', async () => {
+        const list = await api.post('/consumers');
+        expect(list.status).toBe(405);
+        expect(list.headers['allow']).toBe('GET');
+        const one = await api.call('PATCH', consumerPath('method'));
+        expect(one.status).toBe(405);
+        expect(one.headers['allow']).toBe('GET, POST, PUT, DELETE');
+      });
+    });
   });
 }

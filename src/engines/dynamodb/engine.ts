@@ -14,6 +14,8 @@ import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset,
 import { EMPTY_HEAD, EMPTY_STATISTICS } from '../../core/types.js';
 import type { EventStoreEngine, StreamRead } from '../port.js';
 import { CheckpointWaiters } from '../waiters.js';
+import type { ConsumerExpectation, ConsumerPosition, ConsumerSaveOutcome } from '../../core/consumers.js';
+import { DynamoDbConsumers } from './consumers.js';
 import { isConditionalCheckFailure, num, pagePosition, readNumber, str, toStoredChangeset, type Item } from './items.js';
 import { EVENTS_INDEXES, META_ITEMS, PAGE_SIZE, type TableNames } from './schema.js';
 
@@ -56,12 +58,14 @@ export class DynamoDbEngine implements EventStoreEngine {
   /** The latest look at the global index that found a checkpoint absent: long polls for it time their next look from there. */
   private lastEmptyLook: { readonly checkpoint: number; readonly at: number } | undefined;
   private closed = false;
+  private readonly consumers: DynamoDbConsumers;
 
   constructor(private readonly options: DynamoDbEngineOptions) {
     this.client = options.client;
     this.tables = options.tables;
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.clock = options.clock ?? { now: () => Date.now(), pause: (ms, checkpoint, signal) => this.waiters.wait(checkpoint, ms, signal) };
+    this.consumers = new DynamoDbConsumers(options.client, options.tables.meta);
   }
 
   /**
@@ -322,5 +326,25 @@ export class DynamoDbEngine implements EventStoreEngine {
   async close(): Promise<void> {
     this.closed = true;
     this.waiters.releaseAll();
+  }
+
+  readHead(): Promise<number> {
+    return this.consumers.readHead();
+  }
+
+  readConsumer(name: string): Promise<number | undefined> {
+    return this.consumers.read(name);
+  }
+
+  listConsumers(): Promise<readonly ConsumerPosition[]> {
+    return this.consumers.list();
+  }
+
+  saveConsumer(name: string, position: number, expectation: ConsumerExpectation): Promise<ConsumerSaveOutcome> {
+    return this.consumers.save(name, position, expectation);
+  }
+
+  deleteConsumer(name: string): Promise<boolean> {
+    return this.consumers.delete(name);
   }
 }

@@ -9,6 +9,8 @@ import { EMPTY_HEAD } from '../../core/types.js';
 import type { EventStoreEngine, StreamRead } from '../port.js';
 import { CheckpointWaiters } from '../waiters.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { CONSUMERS_SCHEMA, SqliteConsumers } from './consumers.js';
+import type { ConsumerExpectation, ConsumerPosition, ConsumerSaveOutcome } from '../../core/consumers.js';
 
 export interface SqliteEngineOptions {
   /** A file path, or ':memory:'. */
@@ -114,6 +116,7 @@ export class SqliteEngine implements EventStoreEngine {
   private failure: Error | undefined;
 
   private readonly statements;
+  private readonly consumers: SqliteConsumers;
   private readonly commitTransaction: (batch: readonly PendingCommit[]) => (CommitOutcome | Error)[];
 
   constructor(options: SqliteEngineOptions) {
@@ -176,6 +179,7 @@ export class SqliteEngine implements EventStoreEngine {
     };
     this.nextCheckpoint = this.statements.nextCheckpoint.get()!.next;
     this.durableBefore = this.nextCheckpoint;
+    this.consumers = new SqliteConsumers(db, () => this.flushConsumerWrite());
 
     // One IMMEDIATE transaction per batch. A commit writes one row with one statement; a constraint
     // failure undoes only that statement, so such a commit fails alone and the others still land.
@@ -205,6 +209,7 @@ export class SqliteEngine implements EventStoreEngine {
       throw new Error(`This data was written by a newer ees (schema ${version}); this one reads schema ${SCHEMA_VERSION}.`);
     }
     this.db.exec(SCHEMA);
+    this.db.exec(CONSUMERS_SCHEMA);
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
 
@@ -412,5 +417,42 @@ export class SqliteEngine implements EventStoreEngine {
     this.waiters.releaseAll();
     if (this.logFile !== undefined) closeSync(this.logFile.fd);
     this.db.close();
+  }
+
+  /**
+   * A consumer write is its own small transaction, flushed at once like a lone commit: with the
+   * engine flushing the log itself (synchronous=NORMAL), SQLite would not.
+   */
+  private flushConsumerWrite(): void {
+    if (this.logFile === undefined) return;
+    if (this.logFile.flushSync !== undefined) this.logFile.flushSync(this.logFile.fd);
+    else fdatasyncSync(this.logFile.fd);
+  }
+
+  private usable(): void {
+    if (this.closed) throw new Error('The event store is closed.');
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  async readHead(): Promise<number> {
+    return this.durableBefore;
+  }
+
+  async readConsumer(name: string): Promise<number | undefined> {
+    return this.consumers.read(name);
+  }
+
+  async listConsumers(): Promise<readonly ConsumerPosition[]> {
+    return this.consumers.list();
+  }
+
+  async saveConsumer(name: string, position: number, expectation: ConsumerExpectation): Promise<ConsumerSaveOutcome> {
+    this.usable();
+    return this.consumers.save(name, position, expectation);
+  }
+
+  async deleteConsumer(name: string): Promise<boolean> {
+    this.usable();
+    return this.consumers.delete(name);
   }
 }

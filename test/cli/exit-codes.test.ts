@@ -39,7 +39,7 @@ const SETUPS: Record<string, PathSetup> = {
   '`ees append s --expect`': { says: ['--expect'] },
   '`ees stats --interval`': { says: ['--interval'] },
   '`ees status --endpoint`': { jsonWhenPiped: true, says: ['--endpoint'] },
-  '`ees tail --from-checkpoint`': { says: ['--from-checkpoint'] },
+  '`ees tail --from-checkpoint x`': { says: ['checkpoint'] },
   '`ees status --endpoint http://127.0.0.1:1 --endpoint http://127.0.0.1:2`': { jsonWhenPiped: true, says: ['once'] },
   '`ees read s --bogus`': { says: ['--bogus'] },
   '`ees read`': { says: ['stream'] },
@@ -61,6 +61,7 @@ const SETUPS: Record<string, PathSetup> = {
   '`ees read nosuch`': { target: 'store' },
   '`ees info nosuch`': { target: 'store' },
   '`ees tail nosuch`': { target: 'store' },
+  '`ees consumers delete nosuch`': { target: 'store', says: ['nosuch'] },
   '`ees read s` (nothing listening)': { target: 'refused', says: ['connection refused'] },
   '`ees read s --timeout 1s` (server never answers)': { target: 'silent', says: ['no answer within 1s', '--timeout'] },
   '`ees status --timeout 1s` (server never answers)': { jsonWhenPiped: true, target: 'silent', says: ['no answer within 1s'] },
@@ -71,6 +72,8 @@ const SETUPS: Record<string, PathSetup> = {
   '`ees append s` (connection closed after sending)': { target: 'closing', input: '[1]', says: ['may be stored', 'ees read s --from 1'] },
   '`ees append s --timeout 1s` (server never answers)': { target: 'silent', input: '[1]', says: ['may be stored', 'no answer within 1s'] },
   '`ees read boom --timeout 1s` (HTTP 500, no ees body)': { target: 'webPage', says: ['HTTP 500'] },
+  // The consumer exists before the runs, so the two variants, run side by side, only ever fail in the command.
+  '`ees tail --consumer failing --exec false`': { target: 'store', says: ['exited with 1', 'the position stays at 0'] },
 };
 
 interface DocumentedPath {
@@ -168,6 +171,7 @@ describe('exit codes, path by path', () => {
     targets.webPage = await listen(webPage);
     const client = new EesClient({ endpoint: store.url });
     await client.commit('taken', { events: [1] }, { changeset: 0 });
+    await client.advanceConsumer('failing', 0, undefined);
     await client.close();
   });
   afterAll(async () => {
@@ -182,7 +186,7 @@ describe('exit codes, path by path', () => {
   it('lists the same paths as the README, each with an exit code of the table', () => {
     const documented = documentedPaths();
     expect(documented.map((row) => row.path).sort()).toEqual(Object.keys(SETUPS).sort());
-    for (const row of documented) expect([1, 2, 3, 4, 5, 6, 7]).toContain(row.exit);
+    for (const row of documented) expect([1, 2, 3, 4, 5, 6, 7, 8]).toContain(row.exit);
   });
 
   it('exits with the documented code, one line on stderr, and under --json one JSON error object on stdout', async () => {

@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EesClient } from '../../src/client/http-client.js';
 import { startEmbeddedStore } from '../../src/dev/embedded.js';
-import { spawn } from 'node:child_process';
-import { BIN } from '../support/processes.js';
+import { runCli } from '../support/processes.js';
 import { startTestStore } from '../support/store.js';
 
 /**
@@ -102,20 +101,6 @@ function argvOf(path: string): string[] {
   const words = [...command.matchAll(/'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2]!);
   expect(words[0]).toBe('ees');
   return words.slice(1);
-}
-
-/** Runs the built CLI; the input may be refused half-way (a closed stdin is expected then). */
-function runCli(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdin.on('error', () => {});
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
 }
 
 async function listen(server: Server | TcpServer): Promise<string> {

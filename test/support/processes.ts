@@ -54,6 +54,8 @@ export function runCli(args: string[], options: { input?: string; env?: Record<s
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // The CLI may refuse its input half-way and close stdin: that is an outcome, not a test error.
+    child.stdin.on('error', () => {});
     child.once('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });

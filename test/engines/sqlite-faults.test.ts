@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -31,6 +31,28 @@ describe('the SQLite engine when the disk is full in the middle of a group commi
       ['before', 0],
       ['after', 1],
     ]);
+    await engine.close();
+  });
+});
+
+describe('the SQLite engine when the flush of its log fails at opening', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'ees-open-flush-'));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+  const openDescriptors = (): number => readdirSync('/proc/self/fd').length;
+
+  it('refuses to open and closes the log file it opened for the flush', async () => {
+    const path = join(directory, 'ees.sqlite');
+    await new SqliteEngine({ path }).close();
+    const before = openDescriptors();
+    const failingFlush = (): void => {
+      throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      expect(() => new SqliteEngine({ path, flushFileAtOpening: failingFlush })).toThrow(/EIO/);
+    }
+    expect(openDescriptors()).toBe(before);
+    const engine = new SqliteEngine({ path });
+    expect((await engine.commit(changeset('after', ['x']))).status).toBe('committed');
     await engine.close();
   });
 });

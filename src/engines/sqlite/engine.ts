@@ -32,6 +32,8 @@ export interface SqliteEngineOptions {
    * be made to fail here.
    */
   readonly flushFile?: (fd: number) => Promise<void>;
+  /** The flush of the log at opening (fs.fdatasyncSync); a test may pass a failing one. */
+  readonly flushFileAtOpening?: (fd: number) => void;
   /** With group commit and FULL, how many commits the log takes between checkpoints (2,000). */
   readonly checkpointEveryRows?: number;
 }
@@ -139,9 +141,14 @@ export class SqliteEngine implements EventStoreEngine {
         // open: SQLite removes it only when the last connection closes. Opened for writing only
         // because some systems flush no file opened read-only; the engine never writes to it.
         const fd = openSync(`${realpathSync(options.path)}-wal`, 'r+');
-        // A process that crashed before flushing may have left commits only in the page cache.
-        fdatasyncSync(fd);
-        this.db.pragma('wal_autocheckpoint = 0');
+        try {
+          // A process that crashed before flushing may have left commits only in the page cache.
+          (options.flushFileAtOpening ?? fdatasyncSync)(fd);
+          this.db.pragma('wal_autocheckpoint = 0');
+        } catch (error) {
+          closeSync(fd);
+          throw error;
+        }
         this.logFile =
           options.flushFile === undefined ? { fd, flush: fdatasyncAsync, flushSync: fdatasyncSync } : { fd, flush: options.flushFile, flushSync: undefined };
       }

@@ -1,11 +1,8 @@
 import {
-  BatchGetItemCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  type BatchGetItemCommandOutput,
-  type KeysAndAttributes,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { judgeExpectation, type Verdict } from '../../core/expectations.js';
@@ -16,7 +13,8 @@ import type { EventStoreEngine, StreamRead } from '../port.js';
 import { CheckpointWaiters } from '../waiters.js';
 import type { ConsumerExpectation, ConsumerPosition, ConsumerSaveOutcome } from '../../core/consumers.js';
 import { DynamoDbConsumers } from './consumers.js';
-import { isConditionalCheckFailure, num, pagePosition, readNumber, str, toStoredChangeset, type Item } from './items.js';
+import { batchGetAll } from './batch-get.js';
+import { isConditionalCheckFailure, keyIdOf, num, pagePosition, readNumber, str, toStoredChangeset, type Item } from './items.js';
 import { EVENTS_INDEXES, META_ITEMS, PAGE_SIZE, type TableNames } from './schema.js';
 
 export interface DynamoDbEngineOptions {
@@ -189,16 +187,11 @@ export class DynamoDbEngine implements EventStoreEngine {
   /** Items by key, consistently read, in the order of `keys`. */
   private async itemsByKey(keys: readonly Item[]): Promise<Item[]> {
     const found = new Map<string, Item>();
-    const id = (item: Item): string => `${readNumber(item, 'changeset_id')}\u0000${item['stream_id']?.S}`;
     for (let start = 0; start < keys.length; start += 100) {
-      let request: Record<string, KeysAndAttributes> | undefined = { [this.tables.events]: { Keys: keys.slice(start, start + 100), ConsistentRead: true } };
-      while (request !== undefined && Object.keys(request).length > 0) {
-        const result: BatchGetItemCommandOutput = await this.client.send(new BatchGetItemCommand({ RequestItems: request }));
-        for (const item of result.Responses?.[this.tables.events] ?? []) found.set(id(item), item);
-        request = result.UnprocessedKeys;
-      }
+      const responses = await batchGetAll(this.client, { [this.tables.events]: { Keys: keys.slice(start, start + 100), ConsistentRead: true } });
+      for (const item of responses[this.tables.events] ?? []) found.set(keyIdOf(item), item);
     }
-    return keys.map((key) => found.get(id(key))).filter((item): item is Item => item !== undefined);
+    return keys.map((key) => found.get(keyIdOf(key))).filter((item): item is Item => item !== undefined);
   }
 
   async readGlobal(checkpoint: number, budget: ReadBudget): Promise<readonly StoredChangeset[]> {

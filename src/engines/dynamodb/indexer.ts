@@ -1,6 +1,7 @@
-import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { isConditionalCheckFailure, num, pagePosition, readNumber, readString, str, type Item } from './items.js';
+import { batchGetAll } from './batch-get.js';
+import { changesetKeyId, isConditionalCheckFailure, keyIdOf, num, pagePosition, readNumber, readString, str, type Item } from './items.js';
 import { META_ITEMS, type TableNames } from './schema.js';
 
 export interface ChangesetKey {
@@ -47,7 +48,7 @@ function prefixWithin(keys: readonly ChangesetKey[], maxBytes: number): readonly
 /** DynamoDB's limit of actions in one transaction. */
 const TRANSACTION_LIMIT = 100;
 
-const keyOf = (key: ChangesetKey): string => `${key.changesetId}\u0000${key.streamId}`;
+const keyOf = (key: ChangesetKey): string => changesetKeyId(key.streamId, key.changesetId);
 
 /** The new changesets of a DynamoDB stream batch, in the batch's order (Lambda's event shape). */
 export function changesetKeysOf(event: DynamoDBStreamEvent): ChangesetKey[] {
@@ -260,22 +261,15 @@ export class GlobalIndexer {
   private async indexState(keys: readonly ChangesetKey[]): Promise<Map<string, boolean>> {
     const state = new Map<string, boolean>();
     for (let start = 0; start < keys.length; start += 100) {
-      let request: Record<string, { Keys: Item[]; ConsistentRead: boolean; ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> }> | undefined = {
+      const responses = await batchGetAll(this.client, {
         [this.tables.events]: {
           Keys: keys.slice(start, start + 100).map((key) => ({ stream_id: str(key.streamId), changeset_id: num(key.changesetId) })),
           ConsistentRead: true,
           ProjectionExpression: 'stream_id, changeset_id, #page',
           ExpressionAttributeNames: { '#page': 'page' },
         },
-      };
-      while (request !== undefined && Object.keys(request).length > 0) {
-        const result = await this.client.send(new BatchGetItemCommand({ RequestItems: request }));
-        for (const item of result.Responses?.[this.tables.events] ?? []) {
-          const key = { streamId: readString(item, 'stream_id')!, changesetId: readNumber(item, 'changeset_id')! };
-          state.set(keyOf(key), item['page'] !== undefined);
-        }
-        request = result.UnprocessedKeys as typeof request;
-      }
+      });
+      for (const item of responses[this.tables.events] ?? []) state.set(keyIdOf(item), item['page'] !== undefined);
     }
     return state;
   }

@@ -16,6 +16,12 @@ export function readString(item: Item, name: string): string | undefined {
   return item[name]?.S;
 }
 
+/** One string per changeset key (stream id and changeset id), for maps and sets. */
+export const changesetKeyId = (streamId: string, changesetId: number): string => `${changesetId}\u0000${streamId}`;
+
+/** The key id of an item or key that holds stream_id and changeset_id. */
+export const keyIdOf = (item: Item): string => changesetKeyId(readString(item, 'stream_id')!, readNumber(item, 'changeset_id')!);
+
 /** The checkpoint an item was indexed at, or null while the indexer has not reached it. */
 export function checkpointOf(item: Item): number | null {
   const page = readNumber(item, 'page');

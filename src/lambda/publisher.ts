@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { PublishBatchCommand, SNSClient, type MessageAttributeValue, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
-import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Context } from 'aws-lambda';
 import { splitJsonArray } from '../core/json-array.js';
-import { PAGE_SIZE } from '../engines/dynamodb/schema.js';
+import { checkpointOf, readNumber, readString, type Item } from '../engines/dynamodb/items.js';
 import { sharedDynamoDbClient } from './environment.js';
 import { dynamoDbPublishProgress, NOTHING_PUBLISHED, type PublishProgress, type StreamProgress, type Topic } from './publish-progress.js';
 
@@ -131,11 +131,6 @@ function eventTypeOf(data: unknown): string | undefined {
   return typeof type === 'string' && ATTRIBUTE_CHARACTERS.test(type) ? type : undefined;
 }
 
-const readN = (image: Record<string, AttributeValue>, name: string): number | undefined => {
-  const value = image[name]?.N;
-  return value === undefined ? undefined : Number(value);
-};
-
 /** Why an INSERT record cannot be published, or its changeset. */
 function insertOf(record: DynamoDBRecord): Insert | string {
   const image = record.dynamodb?.NewImage;
@@ -144,11 +139,13 @@ function insertOf(record: DynamoDBRecord): Insert | string {
     // Without the new image nothing can ever be published: a stack misconfiguration, not a bad record.
     throw new Error('The publisher needs the events table stream with NEW_IMAGE records (and their SequenceNumber).');
   }
-  const streamId = image['stream_id']?.S;
-  const changesetId = readN(image, 'changeset_id');
-  const firstEventId = readN(image, 'first_event_id');
-  const eventsText = image['events']?.S;
-  const metadataText = image['metadata']?.S;
+  // A stream record's image is the table's item, in the same attribute-value shape.
+  const item = image as Item;
+  const streamId = readString(item, 'stream_id');
+  const changesetId = readNumber(item, 'changeset_id');
+  const firstEventId = readNumber(item, 'first_event_id');
+  const eventsText = readString(item, 'events');
+  const metadataText = readString(item, 'metadata');
   if (streamId === undefined || changesetId === undefined || firstEventId === undefined || eventsText === undefined || metadataText === undefined) {
     return 'not a changeset item (stream_id, changeset_id, first_event_id, events or metadata missing)';
   }
@@ -165,8 +162,6 @@ function insertOf(record: DynamoDBRecord): Insert | string {
   }
   const eventTexts = splitJsonArray(eventsText);
   if (eventTexts.length !== events.length) return 'events is not compact JSON';
-  const page = readN(image, 'page');
-  const pageItem = readN(image, 'page_item');
   return {
     sequenceNumber,
     streamId,
@@ -176,7 +171,7 @@ function insertOf(record: DynamoDBRecord): Insert | string {
     eventTypes: events.map(eventTypeOf),
     eventsText,
     metadataText,
-    checkpoint: page === undefined || pageItem === undefined ? null : page * PAGE_SIZE + pageItem,
+    checkpoint: checkpointOf(item),
   };
 }
 

@@ -21,6 +21,7 @@ import { MEMORY_SIZES } from '../stack/event-store.js';
 import { startCapacityProxy, type CapacityTally } from './capacity-proxy.js';
 import { startSnsStandIn } from './sns-stand-in.js';
 import { proxyEvent } from './proxy-event.js';
+import { sleep } from '../src/core/sleep.js';
 
 /**
  * AWS list prices, us-east-1, in dollars (as of 2025; check https://aws.amazon.com/pricing before
@@ -280,7 +281,7 @@ export async function measureCost(smoke: boolean): Promise<CostFigures> {
       let indexedAt = 0;
       const streamId = `followed-${sample}`;
       const polled = api(proxyEvent('GET', '/changesets', { query: { checkpoint: String(checkpoint), wait: String(FOLLOWER_WAIT_SECONDS) } }));
-      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 1_000));
+      await sleep(200 + Math.random() * 1_000);
       await api(proxyEvent('POST', '/streams/{stream_id}', { streamId, query: { expected_last_changeset: '0' }, rawBody: JSON.stringify(changesetBody(streamId, sample)) }));
       await indexer({ Records: [{ eventName: 'INSERT', dynamodb: { Keys: { stream_id: { S: streamId }, changeset_id: { N: '1' } } } }] });
       indexedAt = performance.now();

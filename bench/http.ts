@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { sleep } from '../src/core/sleep.js';
 
 export interface HttpFigures {
   readonly eesPerSecond: number;
@@ -96,7 +97,7 @@ async function followLatency(url: string, samples: number): Promise<number[]> {
   for (let sample = 0; sample < samples; sample++) {
     const waiting = read(`/changesets?checkpoint=${checkpoint}&wait=20`);
     // Let the long poll reach the server before committing.
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
     const started = performance.now();
     const response = await writer.request({
       method: 'POST',

@@ -4,6 +4,7 @@ import { ClientCommand } from '../src/cli/client-command.js';
 import { redactEndpoint } from '../src/client/target.js';
 import { parseDuration } from '../src/cli/duration.js';
 import { EesError } from '../src/core/errors.js';
+import { sleep } from '../src/core/sleep.js';
 
 export default class Stats extends ClientCommand {
   static override summary = 'Show what the event store holds and how fast it moves.';
@@ -96,7 +97,7 @@ Exit codes: 0 shown, 5 unreachable (without --watch; with --watch it keeps retry
           this.print(JSON.stringify({ at: new Date().toISOString(), error: error.code, message: error.message }));
         }
         const started = Date.now();
-        while (!stopped && Date.now() - started < intervalMs) await new Promise((resolve) => setTimeout(resolve, Math.min(100, intervalMs)));
+        while (!stopped && Date.now() - started < intervalMs) await sleep(Math.min(100, intervalMs));
       }
     } finally {
       process.off('SIGINT', stop);

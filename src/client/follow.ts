@@ -1,5 +1,6 @@
 import { EesError } from '../core/errors.js';
 import type { EesClient, GlobalChangeset, StreamChangeset } from './http-client.js';
+import { retrying } from './retrying.js';
 
 /** One changeset as `ees tail` prints it; `checkpoint` is known when it came from the global order. */
 export interface TailedChangeset extends StreamChangeset {
@@ -44,18 +45,6 @@ export interface FollowRetry {
   readonly maxPauseMs?: number;
 }
 
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 /**
  * The global order from `from`, one page per batch. With `follow` it then waits for new
  * changesets with long polls (never a busy loop) until `signal` aborts, and outlives a server
@@ -71,23 +60,30 @@ export async function* tailGlobal(
   while (options.signal?.aborted !== true) {
     let page;
     try {
-      page = await client.readGlobal(checkpoint, options.limit, options.follow ? WAIT_SECONDS : 0, options.signal);
+      page = await retrying(() => client.readGlobal(checkpoint, options.limit, options.follow ? WAIT_SECONDS : 0, options.signal), {
+        signal: options.signal,
+        retryAfter: (outcome) => {
+          if (outcome.ok) return undefined;
+          const error = outcome.error;
+          if (isAbort(error, options.signal) || !options.follow || !isTransient(error)) return undefined;
+          // Counted from the first failure (not from when a long poll was sent: waiting is not failing).
+          failingSince ??= Date.now();
+          const failingForMs = Date.now() - failingSince;
+          const maxWaitMs = options.retry?.maxWaitMs;
+          if (maxWaitMs !== undefined && failingForMs + nextPauseMs > maxWaitMs) {
+            throw new EesError(error.code, `${error.message.replace(/\.$/, '')}; gave up after --max-wait ${maxWaitMs / 1000}s. Resume with --from-checkpoint ${checkpoint}.`, {
+              cause: error,
+            });
+          }
+          options.retry?.onReconnecting?.({ error, checkpoint, failingForMs, retryInMs: nextPauseMs });
+          const pauseMs = nextPauseMs;
+          nextPauseMs = Math.min(nextPauseMs * 2, options.retry?.maxPauseMs ?? 10_000);
+          return pauseMs;
+        },
+      });
     } catch (error) {
       if (isAbort(error, options.signal)) return;
-      if (!options.follow || !isTransient(error)) throw error;
-      // Counted from the first failure (not from when a long poll was sent: waiting is not failing).
-      failingSince ??= Date.now();
-      const failingForMs = Date.now() - failingSince;
-      const maxWaitMs = options.retry?.maxWaitMs;
-      if (maxWaitMs !== undefined && failingForMs + nextPauseMs > maxWaitMs) {
-        throw new EesError(error.code, `${error.message.replace(/\.$/, '')}; gave up after --max-wait ${maxWaitMs / 1000}s. Resume with --from-checkpoint ${checkpoint}.`, {
-          cause: error,
-        });
-      }
-      options.retry?.onReconnecting?.({ error, checkpoint, failingForMs, retryInMs: nextPauseMs });
-      await pause(nextPauseMs, options.signal);
-      nextPauseMs = Math.min(nextPauseMs * 2, options.retry?.maxPauseMs ?? 10_000);
-      continue;
+      throw error;
     }
     if (failingSince !== undefined) {
       failingSince = undefined;

@@ -1,6 +1,7 @@
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { EesError, isErrorCode } from '../core/errors.js';
 import type { Statistics } from '../core/types.js';
+import { retrying } from './retrying.js';
 import { redactEndpoint } from './target.js';
 
 export interface ClientOptions {
@@ -104,8 +105,6 @@ function wasNotSent(error: unknown): boolean {
 
 const seconds = (ms: number): string => `${Math.round(ms / 100) / 10}s`;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** The ees HTTP API as typed calls. API errors come back as EesError with the server's code. */
 export class EesClient {
   readonly endpoint: string;
@@ -134,7 +133,6 @@ export class EesClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (this.options.token !== undefined) headers['authorization'] = `Bearer ${this.options.token}`;
-    if (this.options.sign !== undefined) Object.assign(headers, await this.options.sign({ method, url, headers, body: options.body ?? '' }));
     const timeoutMs = this.options.timeoutMs ?? (method === 'POST' ? (this.options.commitTimeoutMs ?? DEFAULT_COMMIT_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS);
     const waitMs = options.waitMs ?? 0;
     const deadline = performance.now() + timeoutMs + waitMs;
@@ -145,44 +143,52 @@ export class EesClient {
         : setTimeout(() => this.options.onSlow?.({ method, path, waitedMs: slowAfterMs, timeoutMs }), waitMs + slowAfterMs);
     slowTimer?.unref();
     try {
-      for (let attempt = 0; ; attempt++) {
-        let outcome: { status: number; headers: Dispatcher.ResponseData['headers']; text: string } | undefined;
-        let failure: unknown;
-        // The whole call keeps to the deadline: a server that accepts and never answers cannot hang it.
-        const remaining = Math.max(1, Math.round(deadline - performance.now()));
-        try {
-          const response = await request(url, {
-            method,
-            headers,
-            body: options.body,
-            dispatcher: this.agent,
-            headersTimeout: remaining,
-            bodyTimeout: remaining,
+      type Answer = { status: number; headers: Dispatcher.ResponseData['headers']; text: string };
+      let failure: unknown;
+      let outcome: Answer | undefined;
+      try {
+        outcome = await retrying<Answer>(
+          async () => {
+            // Signed per attempt: a retry after a slow attempt would otherwise carry a stale X-Amz-Date.
+            const attemptHeaders = { ...headers };
+            if (this.options.sign !== undefined) Object.assign(attemptHeaders, await this.options.sign({ method, url, headers, body: options.body ?? '' }));
+            // The whole call keeps to the deadline: a server that accepts and never answers cannot hang it.
+            const remaining = Math.max(1, Math.round(deadline - performance.now()));
+            const response = await request(url, {
+              method,
+              headers: attemptHeaders,
+              body: options.body,
+              dispatcher: this.agent,
+              headersTimeout: remaining,
+              bodyTimeout: remaining,
+              signal: options.signal,
+            });
+            return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
+          },
+          {
             signal: options.signal,
-          });
-          outcome = { status: response.statusCode, headers: response.headers, text: await response.body.text() };
-        } catch (error) {
-          if (options.signal?.aborted) throw error;
-          failure = error;
-        }
-        const retryable = outcome === undefined ? describeConnectionError(failure) !== undefined : outcome.status >= 500;
-        const pause = (this.options.retryBaseMs ?? 200) * 3 ** attempt;
-        if (retryable && attempt < options.retries && performance.now() + pause < deadline) {
-          await sleep(pause);
-          continue;
-        }
-        if (outcome !== undefined) return outcome;
-        const reason = describeConnectionError(failure);
-        if (reason === undefined) throw failure;
-        const timedOut = failure instanceof undiciErrors.HeadersTimeoutError || failure instanceof undiciErrors.BodyTimeoutError;
-        const why = timedOut ? `no answer within ${seconds(timeoutMs)} (--timeout or EES_TIMEOUT allow longer)` : reason;
-        if (method === 'POST' && !wasNotSent(failure)) {
-          throw new EesError('COMMIT_OUTCOME_UNKNOWN', `The commit was sent to ${this.shown}, but ${timedOut ? why : `the ${reason} before an answer`}: it may be stored.`, {
-            cause: failure,
-          });
-        }
-        throw new EesError('ENDPOINT_UNREACHABLE', `Cannot reach ${this.shown}: ${why}.`, { cause: failure });
+            retryAfter: (attempted, attempt) => {
+              const retryable = attempted.ok ? attempted.value.status >= 500 : describeConnectionError(attempted.error) !== undefined;
+              const pause = (this.options.retryBaseMs ?? 200) * 3 ** attempt;
+              return retryable && attempt < options.retries && performance.now() + pause < deadline ? pause : undefined;
+            },
+          },
+        );
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        failure = error;
       }
+      if (outcome !== undefined) return outcome;
+      const reason = describeConnectionError(failure);
+      if (reason === undefined) throw failure;
+      const timedOut = failure instanceof undiciErrors.HeadersTimeoutError || failure instanceof undiciErrors.BodyTimeoutError;
+      const why = timedOut ? `no answer within ${seconds(timeoutMs)} (--timeout or EES_TIMEOUT allow longer)` : reason;
+      if (method === 'POST' && !wasNotSent(failure)) {
+        throw new EesError('COMMIT_OUTCOME_UNKNOWN', `The commit was sent to ${this.shown}, but ${timedOut ? why : `the ${reason} before an answer`}: it may be stored.`, {
+          cause: failure,
+        });
+      }
+      throw new EesError('ENDPOINT_UNREACHABLE', `Cannot reach ${this.shown}: ${why}.`, { cause: failure });
     } finally {
       clearTimeout(slowTimer);
     }

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { EesError } from '../core/errors.js';
 import { localDynamoDbClient } from '../engines/dynamodb/tables.js';
+import { sleep } from '../core/sleep.js';
 
 export interface RunningDynamoDbLocal {
   readonly endpoint: string;
@@ -92,7 +93,7 @@ export async function startDynamoDbLocal(options: { readyTimeoutMs?: number; sig
         break;
       } catch (error) {
         if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer within the time limit: ${String(error)}`, { cause: error });
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100, options.signal);
       }
     }
   } catch (error) {

@@ -8,6 +8,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { sleep } from '../core/sleep.js';
 
 export interface StreamPollerOptions {
   readonly client: DynamoDBStreamsClient;
@@ -197,7 +198,7 @@ export class StreamPoller {
         } catch (error) {
           this.options.onError?.(error);
           if (!this.running) return 0;
-          await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** attempt)));
+          await sleep(Math.min(2_000, 50 * 2 ** attempt));
         }
       }
       state.lastSequence = records.at(-1)!.dynamodb?.SequenceNumber ?? state.lastSequence;

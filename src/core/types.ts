@@ -62,6 +62,9 @@ export const EMPTY_STATISTICS: Statistics = {
   statistics_version: 0,
 };
 
+/** The largest exact JS integer: the bound of an open-ended range in a storage query. */
+export const OPEN_END = Number.MAX_SAFE_INTEGER;
+
 /** An inclusive range of ids; `to` is Infinity when open-ended. */
 export interface IdRange {
   readonly from: number;

@@ -36,8 +36,4 @@ export class CheckpointWaiters {
   releaseAll(): void {
     for (const waiter of this.waiting) waiter.release();
   }
-
-  get size(): number {
-    return this.waiting.size;
-  }
 }

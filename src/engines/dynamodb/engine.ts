@@ -8,7 +8,7 @@ import {
 import { judgeExpectation, type Verdict } from '../../core/expectations.js';
 import { BudgetedRecords, type ReadBudget } from '../../core/pages.js';
 import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamHead } from '../../core/types.js';
-import { EMPTY_HEAD, EMPTY_STATISTICS } from '../../core/types.js';
+import { EMPTY_HEAD, EMPTY_STATISTICS, OPEN_END } from '../../core/types.js';
 import type { EventStoreEngine, StreamRead } from '../port.js';
 import { CheckpointWaiters } from '../waiters.js';
 import type { ConsumerExpectation, ConsumerPosition, ConsumerSaveOutcome } from '../../core/consumers.js';
@@ -42,9 +42,6 @@ export interface PollClock {
   /** Resolves after `ms`; the default clock resolves early when the indexer reports progress or `signal` aborts. */
   pause(ms: number, checkpoint: number, signal?: AbortSignal): Promise<void>;
 }
-
-// The largest exact JS integer stands for an open range end.
-const OPEN_END = Number.MAX_SAFE_INTEGER;
 
 /** The production engine: the seed's data model on DynamoDB, conditional puts as the backstop. */
 export class DynamoDbEngine implements EventStoreEngine {

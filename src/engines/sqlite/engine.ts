@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { judgeExpectation } from '../../core/expectations.js';
 import { BudgetedRecords, type ReadBudget } from '../../core/pages.js';
 import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamHead } from '../../core/types.js';
-import { EMPTY_HEAD } from '../../core/types.js';
+import { EMPTY_HEAD, OPEN_END } from '../../core/types.js';
 import type { EventStoreEngine, StreamRead } from '../port.js';
 import { CheckpointWaiters } from '../waiters.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
@@ -55,8 +55,6 @@ interface PendingCommit {
 }
 
 const COLUMNS = 'checkpoint, stream_id, changeset_id, first_event_id, last_event_id, events, metadata';
-// SQLite integers are 64-bit; an open range end is bound as the largest exact JS integer.
-const OPEN_END = Number.MAX_SAFE_INTEGER;
 
 function toStored(row: ChangesetRow): StoredChangeset {
   return {

@@ -1,20 +1,11 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tableNames } from '../../src/engines/dynamodb/schema.js';
-import { ensureTables, localDynamoDbClient } from '../../src/engines/dynamodb/tables.js';
 import { proxyEvent } from '../support/proxy.js';
-import { dynamodbEndpoint, uniquePrefix } from './support.js';
+import { lambdaTables } from './support.js';
 
 describe('the Lambda entry points, in-process against DynamoDB Local', () => {
   beforeAll(async () => {
-    const tables = tableNames(uniquePrefix('lambda'));
-    const client = localDynamoDbClient(dynamodbEndpoint());
-    await ensureTables(client, tables);
-    client.destroy();
-    // What the stack sets on each function; the endpoint points the SDK at DynamoDB Local.
-    process.env['EES_EVENTS_TABLE'] = tables.events;
-    process.env['EES_META_TABLE'] = tables.meta;
-    process.env['EES_DYNAMODB_ENDPOINT'] = dynamodbEndpoint();
+    await lambdaTables('lambda');
   });
 
   it('serves the API, indexes the stream batch, and projects the statistics', async () => {

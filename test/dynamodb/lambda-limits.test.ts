@@ -1,20 +1,7 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tableNames } from '../../src/engines/dynamodb/schema.js';
-import { ensureTables, localDynamoDbClient } from '../../src/engines/dynamodb/tables.js';
-import { lambdaCodeDirectory } from '../../stack/lambda-code.js';
 import { callWithinCap, eventsOfSize, proxyEvent, readWholeGlobalOrder, readWholeStream, type ProxyHandler } from '../support/proxy.js';
-import { dynamodbEndpoint, uniquePrefix } from './support.js';
-
-/** A built Lambda bundle (dist/lambda/<name>/index.js, CommonJS), as the stack deploys it. */
-function bundle<T>(name: string): T {
-  const file = join(lambdaCodeDirectory(), name, 'index.js');
-  if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build first (npm test does).`);
-  return createRequire(import.meta.url)(file) as T;
-}
+import { lambdaBundle, lambdaTables } from './support.js';
 
 const range = (count: number): number[] => Array.from({ length: count }, (_, index) => index + 1);
 
@@ -23,15 +10,9 @@ describe('the built api bundle on DynamoDB Local keeps every response under the 
   let indexer: (event: DynamoDBStreamEvent) => Promise<unknown>;
 
   beforeAll(async () => {
-    const tables = tableNames(uniquePrefix('lambda-limits'));
-    const client = localDynamoDbClient(dynamodbEndpoint());
-    await ensureTables(client, tables);
-    client.destroy();
-    process.env['EES_EVENTS_TABLE'] = tables.events;
-    process.env['EES_META_TABLE'] = tables.meta;
-    process.env['EES_DYNAMODB_ENDPOINT'] = dynamodbEndpoint();
-    api = bundle<{ handler: ProxyHandler }>('api').handler;
-    indexer = bundle<{ handler: typeof indexer }>('indexer').handler;
+    await lambdaTables('lambda-limits');
+    api = lambdaBundle<{ handler: ProxyHandler }>('api').handler;
+    indexer = lambdaBundle<{ handler: typeof indexer }>('indexer').handler;
   });
 
   it('reads a stream of 14 changesets of 390 KB of escape-heavy JSON, by changesets, events and the global order', async () => {

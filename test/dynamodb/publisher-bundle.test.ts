@@ -1,15 +1,10 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableNames } from '../../src/engines/dynamodb/schema.js';
-import { ensureTables, localDynamoDbClient } from '../../src/engines/dynamodb/tables.js';
-import { lambdaCodeDirectory } from '../../stack/lambda-code.js';
 import { batch, insert, runLikeLambda, seq } from '../support/publisher-runs.js';
 import { startSnsEmulator, type SnsEmulator } from '../support/sns-emulator.js';
-import { dynamodbEndpoint, uniquePrefix } from './support.js';
+import { localDynamoDbClient } from '../../src/engines/dynamodb/tables.js';
+import { dynamodbEndpoint, lambdaBundle, lambdaTables } from './support.js';
 
 type Handler = (event: DynamoDBStreamEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<DynamoDBBatchResponse>;
 
@@ -19,21 +14,13 @@ describe('the built publisher bundle, with its progress in the meta table on Dyn
   let meta: string;
 
   beforeAll(async () => {
-    const tables = tableNames(uniquePrefix('publisher'));
-    const client = localDynamoDbClient(dynamodbEndpoint());
-    await ensureTables(client, tables);
-    client.destroy();
-    meta = tables.meta;
+    meta = (await lambdaTables('publisher')).meta;
     sns = await startSnsEmulator({ latencyMs: 5, prefix: 'bundle' });
     // What the stack sets on the function; the endpoints point the SDK at loopback.
     process.env['EES_CHANGESETS_TOPIC_ARN'] = sns.topics.changesets;
     process.env['EES_EVENTS_TOPIC_ARN'] = sns.topics.events;
-    process.env['EES_META_TABLE'] = tables.meta;
     process.env['EES_SNS_ENDPOINT'] = sns.endpoint;
-    process.env['EES_DYNAMODB_ENDPOINT'] = dynamodbEndpoint();
-    const file = join(lambdaCodeDirectory(), 'publisher', 'index.js');
-    if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build first (npm test does).`);
-    publish = (createRequire(import.meta.url)(file) as { handler: Handler }).handler;
+    publish = lambdaBundle<{ handler: Handler }>('publisher').handler;
   });
   afterAll(async () => {
     await sns.stop();

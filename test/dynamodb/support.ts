@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import { startDynamoDbStore, type RunningDynamoDbStore } from '../../src/dev/dynamodb-store.js';
+import { tableNames, type TableNames } from '../../src/engines/dynamodb/schema.js';
+import { ensureTables, localDynamoDbClient } from '../../src/engines/dynamodb/tables.js';
+import { lambdaCodeDirectory } from '../../stack/lambda-code.js';
 
 export function dynamodbEndpoint(): string {
   return inject('dynamodbEndpoint');
@@ -20,4 +26,26 @@ export function startStore(label: string, token?: string): Promise<RunningDynamo
     logError: () => {},
     ...(token === undefined ? {} : { token }),
   });
+}
+
+/**
+ * Tables of their own for a file's Lambda handlers, and the environment the stack gives the
+ * functions: the table names, and DynamoDB Local as the SDK's endpoint.
+ */
+export async function lambdaTables(label: string): Promise<TableNames> {
+  const tables = tableNames(uniquePrefix(label));
+  const client = localDynamoDbClient(dynamodbEndpoint());
+  await ensureTables(client, tables);
+  client.destroy();
+  process.env['EES_EVENTS_TABLE'] = tables.events;
+  process.env['EES_META_TABLE'] = tables.meta;
+  process.env['EES_DYNAMODB_ENDPOINT'] = dynamodbEndpoint();
+  return tables;
+}
+
+/** A built Lambda bundle (dist/lambda/<name>/index.js, CommonJS), as the stack deploys it. */
+export function lambdaBundle<T>(name: string): T {
+  const file = join(lambdaCodeDirectory(), name, 'index.js');
+  if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build first (npm test does).`);
+  return createRequire(import.meta.url)(file) as T;
 }

@@ -41,7 +41,7 @@ function stringifyIteratively(root: unknown): string {
       steps.push({ text: '[' });
       continue;
     }
-    const entries = Object.entries(value).filter(([, item]) => item !== undefined && typeof item !== 'function' && typeof item !== 'symbol');
+    const entries: [string, unknown][] = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined && typeof item !== 'function' && typeof item !== 'symbol');
     steps.push({ text: '}' });
     for (let index = entries.length - 1; index >= 0; index--) {
       const [key, item] = entries[index]!;

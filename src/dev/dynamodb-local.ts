@@ -64,7 +64,7 @@ export async function startDynamoDbLocal(options: { readyTimeoutMs?: number; sig
     { cwd: folder, env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // Never leave a JVM behind, even when this process dies without stopping it.
   const killOnExit = (): void => {

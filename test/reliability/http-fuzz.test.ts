@@ -53,7 +53,7 @@ function send(baseUrl: string, fuzz: FuzzRequest): Promise<FuzzResponse> {
       settled = true;
       clearTimeout(timer);
       if (outcome.response !== undefined) resolve(outcome.response);
-      else reject(outcome.error);
+      else reject(outcome.error ?? new Error('no response and no error'));
     };
     const timer = setTimeout(() => {
       request.destroy();

@@ -52,7 +52,7 @@ describe('the AWS stack (synthesized for real)', () => {
 
   it('runs four functions on nodejs22.x and arm64', () => {
     const functions = Object.values(resourcesOf('AWS::Lambda::Function'));
-    const ours = functions.filter((fn) => String(fn.Properties['Description'] ?? '').startsWith('ees:'));
+    const ours = functions.filter((fn) => String(fn.Properties['Description'] as string | undefined ?? '').startsWith('ees:'));
     expect(ours).toHaveLength(4);
     for (const fn of ours) {
       expect(fn.Properties['Runtime']).toBe('nodejs22.x');
@@ -81,7 +81,7 @@ describe('the AWS stack (synthesized for real)', () => {
   });
 
   it('ships each bundle with its source map, since the functions run with --enable-source-maps', () => {
-    for (const fn of Object.values(resourcesOf('AWS::Lambda::Function')).filter((candidate) => String(candidate.Properties['Description'] ?? '').startsWith('ees:'))) {
+    for (const fn of Object.values(resourcesOf('AWS::Lambda::Function')).filter((candidate) => String(candidate.Properties['Description'] as string | undefined ?? '').startsWith('ees:'))) {
       expect((fn.Properties['Environment'] as { Variables: Record<string, string> }).Variables['NODE_OPTIONS']).toBe('--enable-source-maps');
     }
     for (const name of LAMBDA_ENTRIES) {

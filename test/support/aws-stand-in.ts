@@ -86,7 +86,7 @@ function toXml(value: unknown): string {
       .map(([key, inner]) => `<${key}>${toXml(inner)}</${key}>`)
       .join('');
   }
-  return xmlEscape(String(value));
+  return xmlEscape(typeof value === 'string' ? value : JSON.stringify(value));
 }
 
 /** Query-protocol lists (`Capabilities.member.1=…`) and maps of members, flattened by prefix. */

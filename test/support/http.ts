@@ -18,7 +18,7 @@ export function apiClient(baseUrl: string, sign?: TestSigner) {
     const url = new URL(`${baseUrl}${path}`);
     const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
     if (sign !== undefined) Object.assign(headers, await sign({ method, url, headers: { ...headers, host: url.host }, body: payload ?? '' }));
-    const response = await fetch(url, { method, body: payload, headers });
+    const response = await fetch(url, { method, body: payload ?? null, headers });
     const text = await response.text();
     let json: unknown;
     try {

@@ -22,8 +22,8 @@ export function startDevProcess(args: string[], env: Record<string, string> = {}
       child.kill('SIGKILL');
       reject(new Error(`ees dev did not start: ${stderr}`));
     }, startTimeoutMs);
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const url = /listening on (http:\/\/\S+)/.exec(stdout)?.[1];
       if (url !== undefined) {

@@ -32,7 +32,7 @@ export async function batchGetAll(
       const ceiling = Math.min(maxBackoffMs, firstBackoffMs * 2 ** (round - 1));
       await sleep(random() * ceiling, undefined, { signal: options.signal });
     }
-    const result: BatchGetItemCommandOutput = await client.send(new BatchGetItemCommand({ RequestItems: pending }), { abortSignal: options.signal });
+    const result: BatchGetItemCommandOutput = await client.send(new BatchGetItemCommand({ RequestItems: pending }), options.signal === undefined ? {} : { abortSignal: options.signal });
     for (const [table, items] of Object.entries(result.Responses ?? {})) (found[table] ??= []).push(...items);
     pending = result.UnprocessedKeys;
   }

@@ -1,13 +1,13 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { EventStore } from './event-store.js';
+import { EventStore, type AlarmTargets } from './event-store.js';
 
 export interface AppOptions {
   readonly stackName: string;
-  readonly public?: boolean;
+  readonly public?: boolean | undefined;
   /** The events table layout of the deployed stack (default: the current one, for a new stack). */
-  readonly eventsTableVersion?: 1 | 2;
+  readonly eventsTableVersion?: 1 | 2 | undefined;
   /** Where the alarms notify (an email address, an existing SNS topic, or both). */
-  readonly alarms?: { readonly email?: string; readonly topicArn?: string };
+  readonly alarms?: AlarmTargets | undefined;
   /** Where the prebuilt Lambda bundles are (dist/lambda). */
   readonly lambdaCodeDirectory: string;
   /** Where the cloud assembly is written; the caller removes it. */
@@ -25,9 +25,9 @@ export function buildApp(options: AppOptions): { app: App; stack: Stack } {
   });
   new EventStore(stack, 'EventStore', {
     lambdaCodeDirectory: options.lambdaCodeDirectory,
-    ...(options.public === undefined ? {} : { public: options.public }),
-    ...(options.alarms === undefined ? {} : { alarms: options.alarms }),
-    ...(options.eventsTableVersion === undefined ? {} : { eventsTableVersion: options.eventsTableVersion }),
+    public: options.public,
+    alarms: options.alarms,
+    eventsTableVersion: options.eventsTableVersion,
   });
   return { app, stack };
 }

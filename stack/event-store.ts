@@ -22,16 +22,22 @@ export interface EventStoreProps {
   /** Folder holding the prebuilt bundles, one subfolder per function (dist/lambda). */
   readonly lambdaCodeDirectory: string;
   /** Open the API to anyone who has the URL (no IAM authorization). */
-  readonly public?: boolean;
+  readonly public?: boolean | undefined;
   /** Requests per second API Gateway lets through, and the burst above it. */
   readonly throttling?: { readonly rateLimit: number; readonly burstLimit: number };
   /**
    * The events table's layout version (schema.ts). A stack deployed with an older layout keeps it:
    * CloudFormation cannot change a table's local indexes in place and would make a new, empty table.
    */
-  readonly eventsTableVersion?: 1 | 2;
+  readonly eventsTableVersion?: 1 | 2 | undefined;
   /** Where alarms go: an email address (subscribed to a topic the stack creates, or to `topicArn`), an existing topic, or both. */
-  readonly alarms?: { readonly email?: string; readonly topicArn?: string };
+  readonly alarms?: AlarmTargets | undefined;
+}
+
+/** Where alarms notify: an email address, an existing SNS topic, or both. */
+export interface AlarmTargets {
+  readonly email?: string | undefined;
+  readonly topicArn?: string | undefined;
 }
 
 /** Names of the stack outputs the CLI reads (profiles, `--stack`). */

@@ -4,6 +4,7 @@ import { EesError } from '../core/errors.js';
 import type { DeployBoundary, DeployInteraction, DeployRequest, ProgressEvent } from '../deploy/flow.js';
 import { plainProgressLine, ProgressStore } from '../deploy/progress.js';
 import { EesCommand } from './base-command.js';
+import type { AlarmTargets } from '../../stack/event-store.js';
 
 /** CloudFormation's rule for stack names (its topics are named after it too). */
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
@@ -35,11 +36,11 @@ export const alarmFlags = {
 };
 
 /** The stack's alarm configuration from --alarm-email and --alarm-topic. */
-export function alarmsOf(flags: { 'alarm-email'?: string | undefined; 'alarm-topic'?: string | undefined }): { email?: string; topicArn?: string } | undefined {
+export function alarmsOf(flags: { 'alarm-email'?: string | undefined; 'alarm-topic'?: string | undefined }): AlarmTargets | undefined {
   const email = flags['alarm-email'];
   const topicArn = flags['alarm-topic'];
   if (email === undefined && topicArn === undefined) return undefined;
-  return { ...(email === undefined ? {} : { email }), ...(topicArn === undefined ? {} : { topicArn }) };
+  return { email, topicArn };
 }
 
 export const stackFlags = {
@@ -109,7 +110,7 @@ export abstract class DeployCommand extends EesCommand {
   }
 
   protected async boundary(
-    options: Omit<DeployRequest, 'interactive'> & { awsProfile?: string; alarms?: { email?: string; topicArn?: string }; interaction: DeployInteraction },
+    options: Omit<DeployRequest, 'interactive'> & { awsProfile?: string; alarms?: AlarmTargets | undefined; interaction: DeployInteraction },
   ): Promise<DeployBoundary & { dispose(): void }> {
     const { cdkBoundary } = await import('../deploy/cdk-boundary.js');
     return cdkBoundary({ ...options, interactive: this.interactive() });

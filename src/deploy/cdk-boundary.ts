@@ -5,7 +5,7 @@ import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { BaseCredentials, BootstrapEnvironments, StackSelectionStrategy, Toolkit, ToolkitError, type IIoHost, type IoMessage, type IoRequest } from '@aws-cdk/toolkit-lib';
 import { EesError } from '../core/errors.js';
 import { buildApp } from '../../stack/app.js';
-import { OUTPUTS } from '../../stack/event-store.js';
+import { OUTPUTS, type AlarmTargets } from '../../stack/event-store.js';
 import { lambdaCodeDirectory } from '../../stack/lambda-code.js';
 import type { ChangeReview, DeployBoundary, DeployInteraction, ProgressEvent } from './flow.js';
 import { scratchDirectory } from './scratch.js';
@@ -14,7 +14,7 @@ export interface CdkBoundaryOptions {
   readonly stackName: string;
   readonly region: string;
   readonly public: boolean;
-  readonly alarms?: { readonly email?: string; readonly topicArn?: string };
+  readonly alarms?: AlarmTargets | undefined;
   /** A named AWS profile; otherwise the standard credential chain. */
   readonly awsProfile?: string;
   readonly yes: boolean;
@@ -131,8 +131,8 @@ export function cdkBoundary(options: CdkBoundaryOptions): DeployBoundary & { dis
       const { app, stack } = buildApp({
         stackName: options.stackName,
         public: options.public,
-        ...(options.alarms === undefined ? {} : { alarms: options.alarms }),
-        ...(eventsTableVersion === undefined ? {} : { eventsTableVersion }),
+        alarms: options.alarms,
+        eventsTableVersion,
         lambdaCodeDirectory: lambdaCodeDirectory(),
         outdir: scratch.path,
       });

@@ -25,8 +25,6 @@ export interface DynamoDbEngineOptions {
    * indexer wakes waiters at once (`notifyIndexed`); in Lambda nothing can, so it polls.
    */
   readonly pollIntervalMs?: number;
-  /** Called after every commit, e.g. to make the dev stream poller look at once. */
-  readonly onCommitted?: () => void;
   /**
    * Answer a global read with "nothing yet" from a look at the same checkpoint at most this old,
    * without a request. The api Lambda sets it: a follower's next long poll starts right after its
@@ -127,7 +125,6 @@ export class DynamoDbEngine implements EventStoreEngine {
       if (isConditionalCheckFailure(error)) return { status: 'behind', head: await this.head(changeset.streamId) };
       throw error;
     }
-    this.options.onCommitted?.();
     return { status: 'committed', changesetId, checkpoint: null };
   }
 

@@ -4,6 +4,7 @@ import { expectationAheadError, expectationBehindMessage } from '../core/expecta
 import { LIMITS } from '../core/limits.js';
 import {
   forthcomingChangesets,
+  globalBudget,
   pageOfChangesets,
   pageOfEvents,
   pageOfGlobalOrder,
@@ -115,7 +116,7 @@ export function createApiHandler(options: ApiHandlerOptions): ServedApiHandler {
       singleParam(query, 'limit', 'INVALID_LIMIT'),
       singleParam(query, 'wait', 'INVALID_WAIT'),
     );
-    const budget = { maxRecords: params.limit, maxBytes: LIMITS.responseMaxBytes };
+    const budget = globalBudget(params.limit);
     let page = pageOfGlobalOrder(await engine.readGlobal(params.checkpoint, budget), params.checkpoint, params.limit);
     if (page.changesets.length === 0 && params.waitMs > 0) {
       await engine.waitForCheckpoint(params.checkpoint, params.waitMs, request.signal);

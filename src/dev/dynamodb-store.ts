@@ -25,6 +25,11 @@ export interface DynamoDbStoreOptions {
   readonly token?: string;
   /** Aborted to give up starting: DynamoDB Local, if started, is stopped again. */
   readonly signal?: AbortSignal;
+  /**
+   * How often a long poll looks at the global index when the indexer has not woken it (default
+   * 1 s). Tests set it beyond any wait, so that only a wake-up can end one.
+   */
+  readonly longPollIntervalMs?: number;
 }
 
 export interface RunningDynamoDbStore {
@@ -74,7 +79,7 @@ export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise
     } catch (error) {
       throw unreachableOr(error, endpoint);
     }
-    const engine = new DynamoDbEngine({ client, tables, pollIntervalMs: 1_000 });
+    const engine = new DynamoDbEngine({ client, tables, pollIntervalMs: options.longPollIntervalMs ?? 1_000 });
     const statistics = new StatisticsScheduler(engine, 100, logError);
     const indexer = new GlobalIndexer({
       client,

@@ -30,6 +30,11 @@ export interface DynamoDbStoreOptions {
    * 1 s). Tests set it beyond any wait, so that only a wake-up can end one.
    */
   readonly longPollIntervalMs?: number;
+  /**
+   * False: no projector runs in the background, statistics move only when someone projects them
+   * (the engine suite, whose crash test must be the only projector). Default true.
+   */
+  readonly projectStatistics?: boolean;
 }
 
 export interface RunningDynamoDbStore {
@@ -80,18 +85,18 @@ export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise
       throw unreachableOr(error, endpoint);
     }
     const engine = new DynamoDbEngine({ client, tables, pollIntervalMs: options.longPollIntervalMs ?? 1_000 });
-    const statistics = new StatisticsScheduler(engine, 100, logError);
+    const statistics = options.projectStatistics === false ? undefined : new StatisticsScheduler(engine, 100, logError);
     const indexer = new GlobalIndexer({
       client,
       tables,
       onIndexed: (next) => {
         engine.notifyIndexed(next);
-        statistics.trigger();
+        statistics?.trigger();
       },
     });
     const poller = new StreamPoller({ client: streamsClient, streamArn: eventsStreamArn, handler: (event) => indexer.handle(event), onError: logError });
     poller.start();
-    statistics.trigger();
+    statistics?.trigger();
 
     // A commit makes the poller look at the stream at once, instead of at its next idle tick.
     const handler = createApiHandler({ engine, serverVersion: PACKAGE_VERSION, onCommitted: () => poller.wake(), logError });
@@ -110,7 +115,7 @@ export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise
         await host.close();
         await engine.close();
         await poller.stop();
-        await statistics.stop();
+        await statistics?.stop();
         await cleanup();
       },
     };

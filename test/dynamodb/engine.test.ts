@@ -3,8 +3,9 @@ import { DynamoDbEngine } from '../../src/engines/dynamodb/engine.js';
 import { engineConformance } from '../conformance/engine-suite.js';
 import { storeForFile, storeHarness } from './support.js';
 
-// Long polls never look by themselves: the suite's wake-up test passes only if the indexer wakes them.
-const store = storeForFile('conformance', { longPollIntervalMs: 3_600_000 });
+// Long polls never look by themselves: the suite's wake-up test passes only if the indexer wakes
+// them. No background projector: the suite's statistics tests are the only ones.
+const store = storeForFile('conformance', { longPollIntervalMs: 3_600_000, projectStatistics: false });
 
 engineConformance('dynamodb', async () => {
   const running = await store();
@@ -26,6 +27,7 @@ engineConformance('dynamodb', async () => {
         { step: 'initialize', name },
       );
     },
+    storageForChild: { kind: 'dynamodb', endpoint: running.dynamodbEndpoint, tables: running.tables },
     openAnother: async () => new DynamoDbEngine({ client: running.client, tables: running.tables }),
   };
 });

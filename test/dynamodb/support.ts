@@ -18,7 +18,7 @@ export function uniquePrefix(label: string): string {
 }
 
 /** `ees dev --engine dynamodb`, in-process, on the shared DynamoDB Local with tables of its own. */
-export function startStore(label: string, token?: string, options: Pick<DynamoDbStoreOptions, 'longPollIntervalMs'> = {}): Promise<RunningDynamoDbStore> {
+export function startStore(label: string, token?: string, options: Pick<DynamoDbStoreOptions, 'longPollIntervalMs' | 'projectStatistics'> = {}): Promise<RunningDynamoDbStore> {
   return startDynamoDbStore({
     host: '127.0.0.1',
     port: 0,
@@ -34,7 +34,7 @@ export function startStore(label: string, token?: string, options: Pick<DynamoDb
  * One store for a test file, started on first use and closed after the file's tests: the shared
  * suites' tests use stream ids of their own and relative positions, so they may share it.
  */
-export function storeForFile(label: string, options: Pick<DynamoDbStoreOptions, 'longPollIntervalMs'> = {}): () => Promise<RunningDynamoDbStore> {
+export function storeForFile(label: string, options: Pick<DynamoDbStoreOptions, 'longPollIntervalMs' | 'projectStatistics'> = {}): () => Promise<RunningDynamoDbStore> {
   let store: Promise<RunningDynamoDbStore> | undefined;
   afterAll(async () => {
     await (await store)?.close();

@@ -426,19 +426,18 @@ export function engineConformance(engineName: string, createHarness: () => Promi
       it('returns at once for a checkpoint that exists, and at the time limit or abort otherwise', async () => {
         await commitAll(stream('exists'), [['x']]);
         await harness.settle();
-        const started = Date.now();
-        await engine.waitForCheckpoint(0, 10_000);
-        expect(Date.now() - started).toBeLessThan(5_000);
+        // Hour-long time limits: within the test's deadline only the checkpoint's presence (first
+        // wait) or the abort (last) can end these waits; no wall-clock bound is asserted.
+        await engine.waitForCheckpoint(0, 3_600_000);
         const head = (await globalOrder()).length;
         const timed = Date.now();
         await engine.waitForCheckpoint(head + 5, 150);
+        // A lower bound only: a busy machine makes waits longer, never shorter.
         expect(Date.now() - timed).toBeGreaterThanOrEqual(100);
         const controller = new AbortController();
-        const aborting = Date.now();
-        const aborted = engine.waitForCheckpoint(head + 5, 10_000, controller.signal);
+        const aborted = engine.waitForCheckpoint(head + 5, 3_600_000, controller.signal);
         controller.abort();
         await aborted;
-        expect(Date.now() - aborting).toBeLessThan(2_000);
       });
     });
 

@@ -54,21 +54,47 @@ export function fitsBudget(budget: ReadBudget, taken: number, bytes: number, siz
   return taken < budget.maxRecords && (taken === 0 || bytes + size <= budget.maxBytes);
 }
 
-/** Records collected within a budget: what an engine read or a page keeps. */
+/**
+ * Records collected within a budget: the one loop of every engine read and page. It stops at the
+ * first record that does not fit, or at the first that `endsBefore` says lies past the asked range.
+ */
 export class BudgetedRecords {
   readonly records: StoredChangeset[] = [];
   private bytes = 0;
+  private full = false;
 
-  constructor(private readonly budget: ReadBudget) {}
+  constructor(
+    private readonly budget: ReadBudget,
+    private readonly endsBefore?: (record: StoredChangeset, taken: number) => boolean,
+  ) {}
 
-  /** Keeps the record if it fits; false when it does not, and the read stops there. */
-  add(record: StoredChangeset): boolean {
-    const size = changesetResponseBytes(record);
-    if (!fitsBudget(this.budget, this.records.length, this.bytes, size)) return false;
-    this.records.push(record);
-    this.bytes += size;
+  /** Takes `rows` in order while they fit; false once the read is to stop (the rest is not looked at). */
+  takeFrom<Row>(rows: Iterable<Row>, toRecord: (row: Row) => StoredChangeset): boolean {
+    for (const row of rows) {
+      const record = toRecord(row);
+      if (this.endsBefore?.(record, this.records.length) === true) return false;
+      const size = changesetResponseBytes(record);
+      if (!fitsBudget(this.budget, this.records.length, this.bytes, size)) {
+        this.full = true;
+        return false;
+      }
+      this.records.push(record);
+      this.bytes += size;
+    }
     return true;
   }
+
+  /** What the read returns: exhausted unless the budget cut it. */
+  batch(): RecordBatch {
+    return { records: this.records, exhausted: !this.full };
+  }
+}
+
+const asIs = (record: StoredChangeset): StoredChangeset => record;
+
+/** A stream read by events ends before the first changeset starting after the range's last event. */
+export function eventRangeEnd(range: IdRange): ((record: StoredChangeset) => boolean) | undefined {
+  return Number.isFinite(range.to) ? (record) => record.firstEventId > range.to : undefined;
 }
 
 /** The budget of a global read of `limit` changesets. */
@@ -85,7 +111,7 @@ export interface ChangesetPage {
 /** Cuts a page of changesets to the count and byte limits; always keeps at least one. */
 export function pageOfChangesets(batch: RecordBatch, budget: ReadBudget): ChangesetPage {
   const kept = new BudgetedRecords(budget);
-  for (const record of batch.records) if (!kept.add(record)) break;
+  kept.takeFrom(batch.records, asIs);
   const taken = kept.records;
   const last = taken.at(-1);
   if (taken.length < batch.records.length) return { changesets: taken, nextFrom: batch.records[taken.length]!.changesetId };
@@ -138,13 +164,9 @@ export interface GlobalPage {
  * one that is not visible yet, cut to `limit` and the byte limit.
  */
 export function pageOfGlobalOrder(records: readonly StoredChangeset[], checkpoint: number, limit: number): GlobalPage {
-  const kept = new BudgetedRecords(globalBudget(limit));
-  let expected = checkpoint;
-  for (const record of records) {
-    if (record.checkpoint !== expected || !kept.add(record)) break;
-    expected++;
-  }
-  return { changesets: kept.records, nextCheckpoint: expected };
+  const kept = new BudgetedRecords(globalBudget(limit), (record, taken) => record.checkpoint !== checkpoint + taken);
+  kept.takeFrom(records, asIs);
+  return { changesets: kept.records, nextCheckpoint: checkpoint + kept.records.length };
 }
 
 /** The changesets listed in a 409: oldest first, within the count and byte limits. */

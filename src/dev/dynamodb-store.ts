@@ -25,6 +25,16 @@ export interface DynamoDbStoreOptions {
   readonly token?: string;
   /** Aborted to give up starting: DynamoDB Local, if started, is stopped again. */
   readonly signal?: AbortSignal;
+  /**
+   * How often a long poll looks at the global index when the indexer has not woken it (default
+   * 1 s). Tests set it beyond any wait, so that only a wake-up can end one.
+   */
+  readonly longPollIntervalMs?: number;
+  /**
+   * False: no projector runs in the background, statistics move only when someone projects them
+   * (the engine suite, whose crash test must be the only projector). Default true.
+   */
+  readonly projectStatistics?: boolean;
 }
 
 export interface RunningDynamoDbStore {
@@ -74,26 +84,24 @@ export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise
     } catch (error) {
       throw unreachableOr(error, endpoint);
     }
-    // A commit makes the poller look at the stream at once, instead of at its next idle tick.
-    const wakePoller = { poller: undefined as StreamPoller | undefined };
-    const engine = new DynamoDbEngine({ client, tables, pollIntervalMs: 1_000, onCommitted: () => wakePoller.poller?.wake() });
-    const statistics = new StatisticsScheduler(engine, 100, logError);
+    const engine = new DynamoDbEngine({ client, tables, pollIntervalMs: options.longPollIntervalMs ?? 1_000 });
+    const statistics = options.projectStatistics === false ? undefined : new StatisticsScheduler(engine, 100, logError);
     const indexer = new GlobalIndexer({
       client,
       tables,
       onIndexed: (next) => {
         engine.notifyIndexed(next);
-        statistics.trigger();
+        statistics?.trigger();
       },
     });
     const poller = new StreamPoller({ client: streamsClient, streamArn: eventsStreamArn, handler: (event) => indexer.handle(event), onError: logError });
-    wakePoller.poller = poller;
     poller.start();
-    statistics.trigger();
+    statistics?.trigger();
 
-    const api = apiGatewayHandler(createApiHandler({ engine, serverVersion: PACKAGE_VERSION, logError }));
+    // A commit makes the poller look at the stream at once, instead of at its next idle tick.
+    const handler = createApiHandler({ engine, serverVersion: PACKAGE_VERSION, onCommitted: () => poller.wake(), logError });
     // The host admits callers (token, Host, Origin) before the emulated API Gateway reads a body.
-    const host = await startNodeHost(emulateApiGateway(api), { host: options.host, port: options.port, ...(options.token === undefined ? {} : { token: options.token }) });
+    const host = await startNodeHost(emulateApiGateway(apiGatewayHandler(handler), handler.responses), { host: options.host, port: options.port, ...(options.token === undefined ? {} : { token: options.token }) });
     return {
       url: host.url,
       port: host.port,
@@ -103,12 +111,11 @@ export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise
       client,
       settle: () => poller.drain(),
       close: async () => {
-        const hostClosed = host.close();
-        // Long polls come through the API Gateway adapter, which cannot abort them: end them here.
+        // The host's shutdown ends long polls (through the emulated API Gateway's abort signal).
+        await host.close();
         await engine.close();
-        await hostClosed;
         await poller.stop();
-        await statistics.stop();
+        await statistics?.stop();
         await cleanup();
       },
     };

@@ -4,6 +4,7 @@ import { expectationAheadError, expectationBehindMessage } from '../core/expecta
 import { LIMITS } from '../core/limits.js';
 import {
   forthcomingChangesets,
+  globalBudget,
   pageOfChangesets,
   pageOfEvents,
   pageOfGlobalOrder,
@@ -14,8 +15,9 @@ import {
 import { decodeStreamId, parseExpectation, parseGlobalReadParams, parseIdRange, singleParam } from '../core/params.js';
 import type { EventStoreEngine } from '../engines/port.js';
 import { routeConsumers } from './consumers.js';
-import { renderConflict, renderError, renderGlobalPage, renderStatistics, renderStreamChangesets, renderStreamEvents } from './render.js';
-import type { ApiHandler, ApiRequest, ApiResponse } from './types.js';
+import { apiResponses } from './responses.js';
+import { renderConflict, renderGlobalPage, renderStatistics, renderStreamChangesets, renderStreamEvents } from './render.js';
+import type { ApiRequest, ApiResponse, ServedApiHandler } from './types.js';
 
 /** The version of the HTTP contract, which stays 0.0.1 while it is compatible with the original. */
 export const CONTRACT_VERSION = '0.0.1';
@@ -61,17 +63,11 @@ function route(path: string): Route | undefined {
 }
 
 /** The whole HTTP API as one function from request to response. */
-export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
+export function createApiHandler(options: ApiHandlerOptions): ServedApiHandler {
   const { engine } = options;
-  const baseHeaders: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', server: `ees/${options.serverVersion}` };
-
-  // Hosts only read response headers, so the common ones are one shared object.
-  const respond = (status: number, body: string, extraHeaders?: Record<string, string>): ApiResponse => ({
-    status,
-    headers: extraHeaders === undefined ? baseHeaders : { ...baseHeaders, ...extraHeaders },
-    body,
-  });
-  const fail = (error: EesError, extraHeaders?: Record<string, string>): ApiResponse => respond(error.status, renderError(error), extraHeaders);
+  const responses = apiResponses(options.serverVersion);
+  const { respond } = responses;
+  const fail = responses.error;
 
   async function commit(request: ApiRequest, streamSegment: string): Promise<ApiResponse> {
     const streamId = decodeStreamId(streamSegment);
@@ -120,7 +116,7 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
       singleParam(query, 'limit', 'INVALID_LIMIT'),
       singleParam(query, 'wait', 'INVALID_WAIT'),
     );
-    const budget = { maxRecords: params.limit, maxBytes: LIMITS.responseMaxBytes };
+    const budget = globalBudget(params.limit);
     let page = pageOfGlobalOrder(await engine.readGlobal(params.checkpoint, budget), params.checkpoint, params.limit);
     if (page.changesets.length === 0 && params.waitMs > 0) {
       await engine.waitForCheckpoint(params.checkpoint, params.waitMs, request.signal);
@@ -157,7 +153,7 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
     }
   }
 
-  return async (request: ApiRequest): Promise<ApiResponse> => {
+  const handle = async (request: ApiRequest): Promise<ApiResponse> => {
     try {
       return await dispatch(request);
     } catch (error) {
@@ -166,4 +162,5 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
       return fail(new EesError('INTERNAL_ERROR', 'An unexpected error occurred. It was logged on the server.'));
     }
   };
+  return Object.assign(handle, { responses });
 }

@@ -1,10 +1,8 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { EesError, httpStatusOf } from '../core/errors.js';
-import { PACKAGE_VERSION } from '../version.js';
+import { EesError } from '../core/errors.js';
 import { refusalOfCaller } from './auth.js';
-import { renderError } from './render.js';
-import type { ApiHandler, ApiRequest } from './types.js';
+import type { ApiRequest, ApiResponse, ServedApiHandler } from './types.js';
 
 export interface NodeHostOptions {
   readonly host: string;
@@ -140,6 +138,14 @@ interface Connection {
   broken: boolean;
 }
 
+/** The response's headers as one flat list for node:http (no object copied per response), with its length. */
+function headerList(response: ApiResponse): (string | number)[] {
+  const headers: (string | number)[] = [];
+  for (const name in response.headers) headers.push(name, response.headers[name]!);
+  headers.push('content-length', Buffer.byteLength(response.body));
+  return headers;
+}
+
 /** Why the server cannot listen, as one line for the person who started it. */
 function listenFailure(error: NodeJS.ErrnoException, options: NodeHostOptions): Error {
   const where = `${options.host}:${options.port}`;
@@ -152,7 +158,8 @@ function listenFailure(error: NodeJS.ErrnoException, options: NodeHostOptions): 
 }
 
 /** Serves an API handler over node:http. */
-export async function startNodeHost(handler: ApiHandler, options: NodeHostOptions): Promise<RunningHost> {
+export async function startNodeHost(handler: ServedApiHandler, options: NodeHostOptions): Promise<RunningHost> {
+  const { responses } = handler;
   // In-flight requests' abort controllers: shutdown ends their long polls.
   const shutdown = { closing: false, inFlight: new Set<AbortController>() };
   const connections = new WeakMap<Socket, Connection>();
@@ -164,25 +171,14 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
     }
     return connection;
   };
-  const serverHeader = `ees/${PACKAGE_VERSION}`;
   const caller = { boundHost: options.host, ...(options.token === undefined ? {} : { token: options.token }) };
 
   const serve = async (request: IncomingMessage, response: ServerResponse, connection: Connection): Promise<void> => {
     const apiRequest = new NodeApiRequest(request, response, shutdown);
     // Who may call is settled before any body byte is read, on every engine.
     const refusal = refusalOfCaller(request.headers, caller);
-    const apiResponse =
-      refusal === undefined
-        ? await handler(apiRequest)
-        : {
-            status: refusal.error.status,
-            headers: { 'content-type': 'application/json; charset=utf-8', server: serverHeader, ...refusal.headers },
-            body: renderError(refusal.error),
-          };
-    // Headers go to node:http as one flat list: no object is copied per response.
-    const headers: (string | number)[] = [];
-    for (const name in apiResponse.headers) headers.push(name, apiResponse.headers[name]!);
-    headers.push('content-length', Buffer.byteLength(apiResponse.body));
+    const apiResponse = refusal === undefined ? await handler(apiRequest) : responses.error(refusal.error, refusal.headers);
+    const headers = headerList(apiResponse);
     // A body left unread (refused, or too large) is not drained: the connection is closed instead,
     // unless the handler already said so.
     const bodyLeft = (!apiRequest.bodyConsumed || !request.complete) && hasBody(request);
@@ -244,11 +240,12 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
         socket.end();
         return;
       }
-      const body = renderError(new EesError(code, message));
-      socket.end(
-        `HTTP/1.1 ${httpStatusOf(code)} ${STATUS_CODES[httpStatusOf(code)]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\nServer: ${serverHeader}\r\nConnection: close\r\n\r\n${body}`,
-      );
+      // No response object exists here: the error response is written on the socket as it stands.
+      const answer = responses.error(new EesError(code, message), { connection: 'close' });
+      const headers = headerList(answer);
+      let head = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n`;
+      for (let index = 0; index < headers.length; index += 2) head += `${headers[index]}: ${headers[index + 1]}\r\n`;
+      socket.end(`${head}\r\n${answer.body}`);
     });
   });
   server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
@@ -256,9 +253,9 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
     connection.answered = connection.answered.then(() => {
       if (connection.closing) return;
       connection.closing = true;
-      const body = renderError(new EesError('EXPECTATION_FAILED', 'Only "Expect: 100-continue" is supported.'));
-      response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), server: serverHeader, connection: 'close' });
-      response.end(body);
+      const answer = responses.error(new EesError('EXPECTATION_FAILED', 'Only "Expect: 100-continue" is supported.'), { connection: 'close' });
+      response.writeHead(answer.status, headerList(answer) as unknown as string[]);
+      response.end(answer.body);
     });
   });
   server.headersTimeout = timeouts.headersMs;
@@ -275,14 +272,15 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
   });
   const { port } = server.address() as AddressInfo;
   const hostInUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  let closed: Promise<void> | undefined;
 
   return {
     url: `http://${hostInUrl}:${port}`,
     port,
     server,
+    // Every call gets the one shutdown's promise: a second close() resolves when the first does.
     close: () =>
-      new Promise<void>((resolve) => {
-        if (shutdown.closing) return resolve();
+      (closed ??= new Promise<void>((resolve) => {
         shutdown.closing = true;
         const forceClose = setTimeout(() => server.closeAllConnections(), timeouts.shutdownGraceMs);
         server.close(() => {
@@ -291,6 +289,6 @@ export async function startNodeHost(handler: ApiHandler, options: NodeHostOption
         });
         for (const controller of shutdown.inFlight) controller.abort();
         server.closeIdleConnections();
-      }),
+      })),
   };
 }

@@ -1,3 +1,5 @@
+import type { ApiResponses } from './responses.js';
+
 /** The framework-free request and response of the API handler, hosted by node:http or Lambda. */
 export interface ApiRequest {
   readonly method: string;
@@ -12,7 +14,7 @@ export interface ApiRequest {
    */
   readonly readBody: (maxBytes: number) => Promise<Uint8Array | null>;
   /** Aborted when the client goes away or the server shuts down: ends a long poll early. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface ApiResponse {
@@ -22,3 +24,11 @@ export interface ApiResponse {
 }
 
 export type ApiHandler = (request: ApiRequest) => Promise<ApiResponse>;
+
+/**
+ * A handler with the factory its responses come from: a host answers what it refuses itself
+ * (callers, malformed requests) with the same headers and error bodies.
+ */
+export interface ServedApiHandler extends ApiHandler {
+  readonly responses: ApiResponses;
+}

@@ -1,9 +1,10 @@
 import { LIMITS } from '../core/limits.js';
+import { globalBudget } from '../core/pages.js';
 import { applyToStatistics } from '../core/statistics.js';
 import type { Statistics } from '../core/types.js';
 import type { EventStoreEngine } from '../engines/port.js';
 
-const BATCH = { maxRecords: LIMITS.globalMaxLimit, maxBytes: LIMITS.responseMaxBytes };
+const BATCH = globalBudget(LIMITS.globalMaxLimit);
 
 /**
  * Brings the statistics up to the head of the global order, batch by batch, from

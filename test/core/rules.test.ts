@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseChangesetBody } from '../../src/core/changeset.js';
 import { EesError, ERROR_TABLE, EXIT_CODES, exitCodeOf, httpStatusOf, isErrorCode } from '../../src/core/errors.js';
 import { expectationAheadError, expectationBehindMessage, judgeExpectation } from '../../src/core/expectations.js';
 import { splitJsonArray } from '../../src/core/json-array.js';
-import { pageOfChangesets, pageOfEvents, pageOfGlobalOrder } from '../../src/core/pages.js';
+import { BudgetedRecords, eventRangeEnd, pageOfChangesets, pageOfEvents, pageOfGlobalOrder } from '../../src/core/pages.js';
 import { applyToStatistics } from '../../src/core/statistics.js';
 import { EMPTY_STATISTICS, type StoredChangeset } from '../../src/core/types.js';
 
@@ -30,12 +31,27 @@ describe('error table', () => {
     expect(httpStatusOf('CHANGESET_TOO_LARGE')).toBe(413);
     expect(exitCodeOf('ENDPOINT_UNREACHABLE')).toBe(EXIT_CODES.unreachable);
     expect(exitCodeOf('UNAUTHORIZED')).toBe(EXIT_CODES.unauthorized);
-    for (const [code, entry] of Object.entries(ERROR_TABLE)) {
-      expect(isErrorCode(code)).toBe(true);
-      expect(Object.values(EXIT_CODES)).toContain(entry.exitCode);
-    }
-    expect(isErrorCode('toString')).toBe(false);
+    for (const entry of Object.values(ERROR_TABLE)) expect(Object.values(EXIT_CODES)).toContain(entry.exitCode);
     expect(new EesError('INVALID_LIMIT', 'x').status).toBe(400);
+  });
+
+  // The codes come from the documentation, not from the table, so a code the API documents but the
+  // client would not recognise (or with another status) fails here.
+  it('recognises every error code docs/api.md documents, with its documented status', () => {
+    const documented = new Map<string, number>();
+    const text = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
+    for (const match of text.matchAll(/\b([45]\d\d) `([A-Z][A-Z_]+)`/g)) documented.set(match[2]!, Number(match[1]));
+    for (const match of text.matchAll(/\| `([A-Z][A-Z_]+)` \| ([45]\d\d) \|/g)) documented.set(match[1]!, Number(match[2]));
+    expect(documented.size).toBeGreaterThanOrEqual(20);
+    for (const [code, status] of documented) {
+      expect(isErrorCode(code), code).toBe(true);
+      if (isErrorCode(code)) expect(httpStatusOf(code), code).toBe(status);
+    }
+  });
+
+  it('refuses what is no error code, including names every object inherits', () => {
+    const notCodes: unknown[] = ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf', 'invalid_limit', ' INVALID_LIMIT', 'INVALID_LIMIT ', 'INVALID', '', 'ERROR', 400, null, undefined, {}, ['INVALID_LIMIT'], new String('INVALID_LIMIT')];
+    for (const value of notCodes) expect(isErrorCode(value), String(value)).toBe(false);
   });
 });
 
@@ -133,6 +149,27 @@ describe('pages', () => {
     });
     expect(pageOfEvents({ records, exhausted: false }, { from: 1, to: 4 }, { maxRecords: 10, maxBytes: 1e6 }).nextFrom).toBeUndefined();
     expect(pageOfEvents({ records, exhausted: false }, { from: 1, to: Infinity }, { maxRecords: 10, maxBytes: 1e6 }).nextFrom).toBe(6);
+  });
+  it('stops reading rows at the first that does not fit, or past the range end, and says which', () => {
+    let pulled = 0;
+    function* rows(): Generator<StoredChangeset> {
+      for (let id = 1; id <= 10; id++) {
+        pulled++;
+        yield record(id, [id, id], id - 1, 2 * id - 1);
+      }
+    }
+    const cut = new BudgetedRecords({ maxRecords: 3, maxBytes: 1e6 });
+    expect(cut.takeFrom(rows(), (row) => row)).toBe(false);
+    expect(cut.batch()).toMatchObject({ exhausted: false, records: [{ changesetId: 1 }, { changesetId: 2 }, { changesetId: 3 }] });
+    expect(pulled).toBe(4);
+    pulled = 0;
+    const ended = new BudgetedRecords({ maxRecords: 100, maxBytes: 1e6 }, eventRangeEnd({ from: 1, to: 4 }));
+    expect(ended.takeFrom(rows(), (row) => row)).toBe(false);
+    expect(ended.batch()).toMatchObject({ exhausted: true, records: [{ changesetId: 1 }, { changesetId: 2 }] });
+    expect(pulled).toBe(3);
+    const all = new BudgetedRecords({ maxRecords: 100, maxBytes: 1e6 });
+    expect(all.takeFrom(rows(), (row) => row)).toBe(true);
+    expect(all.batch().exhausted).toBe(true);
   });
   it('never steps over a missing checkpoint in the global order', () => {
     const records = [record(1, [1], 4), record(2, [2], 5), record(3, [3], 7)];

@@ -1,23 +1,16 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll } from 'vitest';
-import type { RunningDynamoDbStore } from '../../src/dev/dynamodb-store.js';
 import { DynamoDbEngine } from '../../src/engines/dynamodb/engine.js';
 import { engineConformance } from '../conformance/engine-suite.js';
-import { startStore } from './support.js';
+import { storeForFile, storeHarness } from './support.js';
 
-// One store for the file: the suite's tests use stream ids of their own and relative positions.
-let store: Promise<RunningDynamoDbStore> | undefined;
-afterAll(async () => {
-  await (await store)?.close();
-});
+// Long polls never look by themselves: the suite's wake-up test passes only if the indexer wakes
+// them. No background projector: the suite's statistics tests are the only ones.
+const store = storeForFile('conformance', { longPollIntervalMs: 3_600_000, projectStatistics: false });
 
 engineConformance('dynamodb', async () => {
-  store ??= startStore('conformance');
-  const running = await store;
+  const running = await store();
   return {
-    engine: running.engine,
-    settle: () => running.settle(),
-    dispose: async () => {},
+    ...storeHarness(running),
     // Just before the engine's conditional put of that changeset is sent, another writer's put of
     // the same key lands: the engine has read the head already, and only the condition catches it.
     storeBehindTheCheck: async (streamId, changesetId) => {
@@ -34,6 +27,7 @@ engineConformance('dynamodb', async () => {
         { step: 'initialize', name },
       );
     },
+    storageForChild: { kind: 'dynamodb', endpoint: running.dynamodbEndpoint, tables: running.tables },
     openAnother: async () => new DynamoDbEngine({ client: running.client, tables: running.tables }),
   };
 });

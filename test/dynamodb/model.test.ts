@@ -1,20 +1,6 @@
-import { afterAll } from 'vitest';
-import type { RunningDynamoDbStore } from '../../src/dev/dynamodb-store.js';
 import { modelConformance } from '../reliability/model-suite.js';
-import { startStore } from './support.js';
+import { storeForFile, storeHarness } from './support.js';
 
-// One store for the file, started on first use: every property run uses stream ids of its own.
-let store: Promise<RunningDynamoDbStore> | undefined;
-afterAll(async () => {
-  await (await store)?.close();
-});
+const store = storeForFile('model');
 
-modelConformance(
-  'dynamodb',
-  async () => {
-    store ??= startStore('model');
-    const running = await store;
-    return { engine: running.engine, settle: () => running.settle(), dispose: async () => {} };
-  },
-  { numRuns: 8 },
-);
+modelConformance('dynamodb', async () => storeHarness(await store()), { numRuns: 8 });

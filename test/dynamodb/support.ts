@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { inject } from 'vitest';
-import { startDynamoDbStore, type RunningDynamoDbStore } from '../../src/dev/dynamodb-store.js';
+import { afterAll, inject } from 'vitest';
+import { startDynamoDbStore, type DynamoDbStoreOptions, type RunningDynamoDbStore } from '../../src/dev/dynamodb-store.js';
 import { tableNames, type TableNames } from '../../src/engines/dynamodb/schema.js';
 import { ensureTables, localDynamoDbClient } from '../../src/engines/dynamodb/tables.js';
 import { lambdaCodeDirectory } from '../../stack/lambda-code.js';
+import type { EngineHarness } from '../conformance/engine-suite.js';
 
 export function dynamodbEndpoint(): string {
   return inject('dynamodbEndpoint');
@@ -17,7 +18,7 @@ export function uniquePrefix(label: string): string {
 }
 
 /** `ees dev --engine dynamodb`, in-process, on the shared DynamoDB Local with tables of its own. */
-export function startStore(label: string, token?: string): Promise<RunningDynamoDbStore> {
+export function startStore(label: string, token?: string, options: Pick<DynamoDbStoreOptions, 'longPollIntervalMs' | 'projectStatistics'> = {}): Promise<RunningDynamoDbStore> {
   return startDynamoDbStore({
     host: '127.0.0.1',
     port: 0,
@@ -25,7 +26,25 @@ export function startStore(label: string, token?: string): Promise<RunningDynamo
     tablePrefix: uniquePrefix(label),
     logError: () => {},
     ...(token === undefined ? {} : { token }),
+    ...options,
   });
+}
+
+/**
+ * One store for a test file, started on first use and closed after the file's tests: the shared
+ * suites' tests use stream ids of their own and relative positions, so they may share it.
+ */
+export function storeForFile(label: string, options: Pick<DynamoDbStoreOptions, 'longPollIntervalMs' | 'projectStatistics'> = {}): () => Promise<RunningDynamoDbStore> {
+  let store: Promise<RunningDynamoDbStore> | undefined;
+  afterAll(async () => {
+    await (await store)?.close();
+  });
+  return () => (store ??= startStore(label, undefined, options));
+}
+
+/** The part of an engine harness every shared suite needs, on a running store. */
+export function storeHarness(running: RunningDynamoDbStore): Pick<EngineHarness, 'engine' | 'settle' | 'dispose'> {
+  return { engine: running.engine, settle: () => running.settle(), dispose: async () => {} };
 }
 
 /**

@@ -1,7 +1,8 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pageOfGlobalOrder } from '../../src/core/pages.js';
 import { SqliteEngine } from '../../src/engines/sqlite/engine.js';
@@ -15,23 +16,22 @@ describe('the SQLite engine when the disk is full in the middle of a group commi
     const path = join(directory, 'ees.sqlite');
     const engine = new SqliteEngine({ path });
     expect((await engine.commit(changeset('before', ['x']))).status).toBe('committed');
-    // Cap the file just above its current size: a large changeset no longer fits, small ones do.
-    const pages = new Database(path).pragma('page_count', { simple: true }) as number;
-    (engine as unknown as { db: Database.Database }).db.pragma(`max_page_count = ${pages + 2}`);
+    await engine.close();
+    // A process whose files may not grow past 200 KB (ulimit -f counts 512-byte blocks): the small
+    // changesets fit, a batch holding a 300 KB one does not.
+    const child = spawnSync('/bin/sh', ['-c', `ulimit -f 400; exec "${process.execPath}" "$0" "$1"`, fileURLToPath(new URL('../support/sqlite-full-disk-child.mjs', import.meta.url)), path], { encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(0);
+    const outcomes = JSON.parse(child.stdout) as { batch: string[]; after: unknown };
+    expect(outcomes.batch).toEqual([expect.stringMatching(/^rejected/), expect.stringMatching(/^rejected/), expect.stringMatching(/^rejected/)]);
+    expect(outcomes.after).toMatchObject({ status: 'committed', checkpoint: 1 });
 
-    const batch = [changeset('a', ['small']), changeset('b', ['x'.repeat(300_000)]), changeset('c', ['small'])].map((request) => engine.commit(request));
-    const results = await Promise.allSettled(batch);
-    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected', 'rejected']);
-
-    (engine as unknown as { db: Database.Database }).db.pragma('max_page_count = 1073741823');
-    const after = await engine.commit(changeset('after', ['y']));
-    expect(after).toMatchObject({ status: 'committed', checkpoint: 1 });
-    const order = pageOfGlobalOrder(await engine.readGlobal(0, { maxRecords: 100, maxBytes: 5e6 }), 0, 100);
+    const reader = new SqliteEngine({ path });
+    const order = pageOfGlobalOrder(await reader.readGlobal(0, { maxRecords: 100, maxBytes: 5e6 }), 0, 100);
     expect(order.changesets.map((record) => [record.streamId, record.checkpoint])).toEqual([
       ['before', 0],
       ['after', 1],
     ]);
-    await engine.close();
+    await reader.close();
   });
 });
 

@@ -5,14 +5,10 @@ import { pageOfEvents } from '../../src/core/pages.js';
 import type { ReadBudget } from '../../src/core/pages.js';
 import type { CommitOutcome, Expectation, IdRange, StoredChangeset, StreamHead } from '../../src/core/types.js';
 import type { EventStoreEngine } from '../../src/engines/port.js';
+import type { EngineHarness } from '../conformance/engine-suite.js';
 
-/** The same shape as EngineHarness in test/conformance/engine-suite.ts. */
-export interface ModelHarness {
-  readonly engine: EventStoreEngine;
-  /** Waits until every committed changeset has its checkpoint (engines that index asynchronously). */
-  readonly settle: () => Promise<void>;
-  readonly dispose: () => Promise<void>;
-}
+/** The part of the engine suite's harness the model needs: an engine, settling and disposal. */
+export type ModelHarness = Pick<EngineHarness, 'engine' | 'settle' | 'dispose'>;
 
 export interface ModelOptions {
   /** Property runs per test; each run is one random sequence of operations. */

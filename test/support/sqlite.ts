@@ -28,6 +28,7 @@ export async function sqliteHarness(): Promise<EngineHarness> {
         END`);
       other.close();
     },
+    storageForChild: { kind: 'sqlite', path },
     openAnother: async () => {
       const another = new SqliteEngine({ path });
       others.push(another);

@@ -110,9 +110,17 @@ describe('ees in a terminal (tmux)', () => {
     const name = startPane(['stats', '--watch', '--interval', '200ms', '--endpoint', store.url], { columns: 90 });
     await waitForScreen(name, /Commit rate.*\/s/);
     tmux('resize-window', '-t', name, '-x', '50', '-y', '24');
-    await waitForScreen(name, /^╭─{20,48}╮$/m);
-    // Let a few refreshes draw at the new width before looking for remains of the wide frames.
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    const narrow = await waitForScreen(name, /^╭─{20,48}╮$/m);
+    // Two more frames drawn at the new width, each showing a commit made after the resize, before
+    // looking for remains of the wide frames.
+    let head = Number(/Head checkpoint\D*([\d,]+)/.exec(narrow)![1]!.replaceAll(',', ''));
+    const client = new EesClient({ endpoint: store.url });
+    for (const _ of [1, 2]) {
+      await client.commit(`narrowing-${head}`, { events: [head] }, { changeset: 0 });
+      head++;
+      await waitForScreen(name, new RegExp(`Head checkpoint\\D*${head.toLocaleString('en-US').replaceAll(',', ',?')}\\b`));
+    }
+    await client.close();
     const text = screen(name);
     expect(text.match(/╭/g)?.length, text).toBe(1);
     expect(Math.max(...text.split('\n').map((line) => [...line.trimEnd()].length))).toBeLessThanOrEqual(50);

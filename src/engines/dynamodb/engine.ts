@@ -6,7 +6,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { judgeExpectation, type Verdict } from '../../core/expectations.js';
-import { BudgetedRecords, type ReadBudget } from '../../core/pages.js';
+import { BudgetedRecords, eventRangeEnd, type ReadBudget } from '../../core/pages.js';
 import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamHead } from '../../core/types.js';
 import { EMPTY_HEAD, EMPTY_STATISTICS, OPEN_END } from '../../core/types.js';
 import type { EventStoreEngine, StreamRead } from '../port.js';
@@ -25,8 +25,6 @@ export interface DynamoDbEngineOptions {
    * indexer wakes waiters at once (`notifyIndexed`); in Lambda nothing can, so it polls.
    */
   readonly pollIntervalMs?: number;
-  /** Called after every commit, e.g. to make the dev stream poller look at once. */
-  readonly onCommitted?: () => void;
   /**
    * Answer a global read with "nothing yet" from a look at the same checkpoint at most this old,
    * without a request. The api Lambda sets it: a follower's next long poll starts right after its
@@ -127,18 +125,22 @@ export class DynamoDbEngine implements EventStoreEngine {
       if (isConditionalCheckFailure(error)) return { status: 'behind', head: await this.head(changeset.streamId) };
       throw error;
     }
-    this.options.onCommitted?.();
     return { status: 'committed', changesetId, checkpoint: null };
+  }
+
+  /** The pages of a query's items, one after another, until the caller stops pulling. */
+  private async *pages(input: QueryCommandInput): AsyncGenerator<Item[]> {
+    let startKey: Item | undefined;
+    do {
+      const result = await this.client.send(new QueryCommand({ ...input, ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }) }));
+      yield result.Items ?? [];
+      startKey = result.LastEvaluatedKey;
+    } while (startKey !== undefined);
   }
 
   /** Items of a query, page after page, until the caller stops pulling. */
   private async *items(input: QueryCommandInput): AsyncGenerator<Item> {
-    let startKey: Item | undefined;
-    do {
-      const result = await this.client.send(new QueryCommand({ ...input, ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }) }));
-      for (const item of result.Items ?? []) yield item;
-      startKey = result.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    for await (const page of this.pages(input)) yield* page;
   }
 
   /** The first changeset of a stream holding an event at or after `eventId` (its last event index). */
@@ -163,22 +165,17 @@ export class DynamoDbEngine implements EventStoreEngine {
     const to = Number.isFinite(range.to) ? range.to : OPEN_END;
     const from = by === 'changeset' ? range.from : await this.changesetHoldingEvent(streamId, range.from);
     if (from === undefined) return { head: await this.head(streamId), records: [], exhausted: true };
-    const kept = new BudgetedRecords(budget);
-    let exhausted = true;
-    for await (const item of this.items({
+    const kept = new BudgetedRecords(budget, by === 'event' ? eventRangeEnd(range) : undefined);
+    for await (const page of this.pages({
       TableName: this.tables.events,
       KeyConditionExpression: 'stream_id = :s AND changeset_id BETWEEN :from AND :to',
       ExpressionAttributeValues: { ':s': str(streamId), ':from': num(from), ':to': num(by === 'changeset' ? to : OPEN_END) },
       ConsistentRead: true,
       Limit: budget.maxRecords + 1,
     })) {
-      if (by === 'event' && readNumber(item, 'first_event_id')! > to) break;
-      if (!kept.add(toStoredChangeset(item))) {
-        exhausted = false;
-        break;
-      }
+      if (!kept.takeFrom(page, toStoredChangeset)) break;
     }
-    return { head: await this.head(streamId), records: kept.records, exhausted };
+    return { head: await this.head(streamId), ...kept.batch() };
   }
 
   /** Items by key, consistently read, in the order of `keys`. */
@@ -220,8 +217,8 @@ export class DynamoDbEngine implements EventStoreEngine {
     if (keys.length === 0) this.lastEmptyLook = { checkpoint, at: lookedAt };
     const kept = new BudgetedRecords(budget);
     // Read in slices, so that a byte budget reached early does not fetch the rest.
-    slices: for (let start = 0; start < keys.length; start += 100) {
-      for (const item of await this.itemsByKey(keys.slice(start, start + 100))) if (!kept.add(toStoredChangeset(item))) break slices;
+    for (let start = 0; start < keys.length; start += 100) {
+      if (!kept.takeFrom(await this.itemsByKey(keys.slice(start, start + 100)), toStoredChangeset)) break;
     }
     return kept.records;
   }

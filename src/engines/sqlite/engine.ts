@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { judgeExpectation } from '../../core/expectations.js';
-import { BudgetedRecords, type ReadBudget } from '../../core/pages.js';
+import { BudgetedRecords, eventRangeEnd, type ReadBudget } from '../../core/pages.js';
 import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamHead } from '../../core/types.js';
 import { EMPTY_HEAD, OPEN_END } from '../../core/types.js';
 import type { EventStoreEngine, StreamRead } from '../port.js';
@@ -359,16 +359,9 @@ export class SqliteEngine implements EventStoreEngine {
     const head = this.headOf(streamId, this.durableBefore);
     const [from, to] = by === 'changeset' ? [range.from, boundOf(range.to)] : [this.firstChangesetWithEventFrom(streamId, range.from, head), OPEN_END];
     const rows = this.statements.byChangeset.iterate(streamId, from, to, this.durableBefore);
-    const kept = new BudgetedRecords(budget);
-    let exhausted = true;
-    for (const row of rows) {
-      if (by === 'event' && row.first_event_id > range.to) break;
-      if (!kept.add(toStored(row))) {
-        exhausted = false;
-        break;
-      }
-    }
-    return { head, records: kept.records, exhausted };
+    const kept = new BudgetedRecords(budget, by === 'event' ? eventRangeEnd(range) : undefined);
+    kept.takeFrom(rows, toStored);
+    return { head, ...kept.batch() };
   }
 
   /**
@@ -390,7 +383,7 @@ export class SqliteEngine implements EventStoreEngine {
 
   async readGlobal(checkpoint: number, budget: ReadBudget): Promise<readonly StoredChangeset[]> {
     const kept = new BudgetedRecords(budget);
-    for (const row of this.statements.global.iterate(checkpoint, this.durableBefore, budget.maxRecords)) if (!kept.add(toStored(row))) break;
+    kept.takeFrom(this.statements.global.iterate(checkpoint, this.durableBefore, budget.maxRecords), toStored);
     return kept.records;
   }
 

@@ -21,6 +21,8 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  // Plain JavaScript (test child scripts) is outside the TypeScript project.
+  { files: ['**/*.mjs', '**/*.js'], ...tseslint.configs.disableTypeChecked },
   {
     // Tests and benchmarks take apart JSON bodies and process output, which are `any` by nature.
     files: ['test/**', 'bench/**'],

@@ -6,9 +6,9 @@ import type { ApiResponse } from './types.js';
 export interface ApiResponses {
   /** The `Server` header's value (`ees/<version>`). */
   readonly serverHeader: string;
-  respond(status: number, body: string, extraHeaders?: Record<string, string>): ApiResponse;
+  readonly respond: (status: number, body: string, extraHeaders?: Record<string, string>) => ApiResponse;
   /** The JSON error response of `error`, with its status from the error table. */
-  error(error: EesError, extraHeaders?: Record<string, string>): ApiResponse;
+  readonly error: (error: EesError, extraHeaders?: Record<string, string>) => ApiResponse;
 }
 
 export function apiResponses(serverVersion: string): ApiResponses {

@@ -16,6 +16,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { join } from 'node:path';
 import { EVENTS_TABLE, EVENTS_TABLE_V1, META_TABLE, type KeyDefinition, type TableDefinition } from '../src/engines/dynamodb/schema.js';
+import { STREAM_MAPPINGS } from '../src/engines/dynamodb/stream-mapping.js';
 import type { LambdaName } from './lambda-code.js';
 
 export interface EventStoreProps {
@@ -55,8 +56,6 @@ const attribute = (key: KeyDefinition): dynamodb.Attribute => ({
   name: key.name,
   type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
 });
-
-const INSERTS_ONLY = lambda.FilterCriteria.filter({ eventName: lambda.FilterRule.isEqual('INSERT') });
 
 /**
  * A cdk-nag finding this stack accepts, with the reason next to the code, through CDK's own
@@ -195,30 +194,28 @@ export class EventStore extends Construct {
     };
     this.deadLetterQueues = { indexer: deadLetterQueue('Indexer'), publisher: deadLetterQueue('Publisher') };
 
+    // The mappings' batching and retries are defined once, with the dev stream poller (stream-mapping.ts).
+    const { indexer: indexerMapping, publisher: publisherMapping } = STREAM_MAPPINGS;
+    const onlyEventNames = (names: readonly string[]) => lambda.FilterCriteria.filter({ eventName: names.map((name) => lambda.FilterRule.isEqual(name)).flat() });
     this.functions.indexer.addEventSource(
       new DynamoEventSource(this.eventsTable, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
         // Commits only: the indexer's own updates (MODIFY records) must not invoke anything.
-        filters: [INSERTS_ONLY],
-        batchSize: 1000,
+        filters: [onlyEventNames(indexerMapping.eventNames)],
+        batchSize: indexerMapping.batchSize,
         maxBatchingWindow: Duration.seconds(1),
-        bisectBatchOnError: true,
-        // A changeset the indexer gives up on never gets a checkpoint (unless a later commit to its
-        // stream pulls it in as a predecessor), so it keeps trying for the stream's whole 24 hours:
-        // stalling the global order beats losing a changeset from it. The queue gets what expired.
-        retryAttempts: 10_000,
+        bisectBatchOnError: indexerMapping.bisectBatchOnError,
+        retryAttempts: indexerMapping.retryAttempts,
         onFailure: new SqsDlq(this.deadLetterQueues.indexer),
       }),
     );
     this.functions.publisher.addEventSource(
       new DynamoEventSource(this.eventsTable, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        filters: [INSERTS_ONLY],
-        batchSize: 100,
-        bisectBatchOnError: true,
-        // An invocation that runs out of time reports where it stopped, and that counts as a retry:
-        // the largest changeset (about 200,000 events) took 27 invocations at 50 ms a call (docs/benchmarks.md).
-        retryAttempts: 100,
+        filters: [onlyEventNames(publisherMapping.eventNames)],
+        batchSize: publisherMapping.batchSize,
+        bisectBatchOnError: publisherMapping.bisectBatchOnError,
+        retryAttempts: publisherMapping.retryAttempts,
         reportBatchItemFailures: true,
         // One batch at a time per shard keeps each stream's order on the FIFO topics.
         parallelizationFactor: 1,

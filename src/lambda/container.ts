@@ -7,8 +7,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDbEngine } from '../engines/dynamodb/engine.js';
-import { GlobalIndexer } from '../engines/dynamodb/indexer.js';
-import { createPublisher, type Publisher } from '../publisher/publisher.js';
+import { GlobalIndexer, type IndexerOptions } from '../engines/dynamodb/indexer.js';
+import { createPublisher, type Publisher, type PublisherOptions } from '../publisher/publisher.js';
 import { dynamoDbPublishProgress } from '../publisher/progress.js';
 import { endpointFromEnvironment, publisherEnvironment, tablesFromEnvironment } from './environment.js';
 
@@ -32,16 +32,18 @@ export function dynamoDbEngine(): DynamoDbEngine {
 }
 
 let indexer: GlobalIndexer | undefined;
-export function globalIndexer(): GlobalIndexer {
-  indexer ??= new GlobalIndexer({ client: dynamoDbClient(), tables: tablesFromEnvironment() });
+/** The container's indexer; `reporting` is taken from the first call, which creates it. */
+export function globalIndexer(reporting: Pick<IndexerOptions, 'onIndexed'> = {}): GlobalIndexer {
+  indexer ??= new GlobalIndexer({ client: dynamoDbClient(), tables: tablesFromEnvironment(), ...reporting });
   return indexer;
 }
 
 let publisher: Publisher | undefined;
-export function snsPublisher(): Publisher {
+/** The container's publisher; `reporting` is taken from the first call, which creates it. */
+export function snsPublisher(reporting: Pick<PublisherOptions, 'logError' | 'onPublishFailures'> = {}): Publisher {
   if (publisher === undefined) {
     const { metaTable, ...topics } = publisherEnvironment();
-    publisher = createPublisher({ sns: snsClient(), ...topics, progress: dynamoDbPublishProgress(dynamoDbClient(), metaTable) });
+    publisher = createPublisher({ sns: snsClient(), ...topics, progress: dynamoDbPublishProgress(dynamoDbClient(), metaTable), ...reporting });
   }
   return publisher;
 }

@@ -24,8 +24,8 @@ interface Counter {
 export interface IndexerOptions {
   readonly client: DynamoDBClient;
   readonly tables: TableNames;
-  /** Told the next checkpoint after each batch that assigned some (wakes long polls in dev). */
-  readonly onIndexed?: (nextCheckpoint: number) => void;
+  /** Told the next checkpoint after each batch that assigned some, and how many it assigned (wakes long polls in dev; logs the range in Lambda). */
+  readonly onIndexed?: (nextCheckpoint: number, assigned: number) => void;
   /** Item-write transactions (of up to 100 items) in flight at once. */
   readonly concurrency?: number;
   /** Attempts at the conditional counter update when other indexers keep winning it. */
@@ -117,7 +117,7 @@ export class GlobalIndexer {
       const assignments = fitting.map((key, index) => ({ ...key, checkpoint: counter.next + index }));
       if (await this.advanceCounter(counter, assignments)) {
         await this.apply(assignments);
-        this.options.onIndexed?.(counter.next + assignments.length);
+        this.options.onIndexed?.(counter.next + assignments.length, assignments.length);
         assigned += assignments.length;
         if (fitting.length === unindexed.length) return { assigned };
         attempt = 0;

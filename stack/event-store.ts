@@ -17,6 +17,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { join } from 'node:path';
 import { EVENTS_TABLE, EVENTS_TABLE_V1, META_TABLE, type KeyDefinition, type TableDefinition } from '../src/engines/dynamodb/schema.js';
 import { STREAM_MAPPINGS } from '../src/engines/dynamodb/stream-mapping.js';
+import { METRIC_NAMES, METRICS_NAMESPACE } from '../src/lambda/metric-names.js';
 import type { LambdaName } from './lambda-code.js';
 
 export interface EventStoreProps {
@@ -113,6 +114,8 @@ export class EventStore extends Construct {
   readonly eventsTopic: sns.Topic;
   readonly functions: Record<LambdaName, lambda.Function>;
   readonly deadLetterQueues: { readonly indexer: sqs.Queue; readonly publisher: sqs.Queue };
+  /** The operations dashboard: commits, conflicts, indexing, lag, publishing failures, dead letters, repairs. */
+  readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: EventStoreProps) {
     super(scope, id);
@@ -140,7 +143,8 @@ export class EventStore extends Construct {
         timeout: options.timeout,
         memorySize: options.memorySize,
         description: options.description,
-        environment: { ...options.environment, NODE_OPTIONS: '--enable-source-maps' },
+        // Powertools: the stack's name is the `service` of every log line and metric (the dashboard's dimension).
+        environment: { ...options.environment, NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: stackName, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE },
         logGroup: new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
       });
 
@@ -310,6 +314,8 @@ export class EventStore extends Construct {
       });
     }
 
+    this.dashboard = this.operatingDashboard(stackName);
+
     new CfnOutput(this, OUTPUTS.apiEndpoint, { key: OUTPUTS.apiEndpoint, value: this.api.url, description: 'API Gateway endpoint URL' });
     new CfnOutput(this, OUTPUTS.changesetsTopicArn, { key: OUTPUTS.changesetsTopicArn, value: this.changesetsTopic.topicArn });
     new CfnOutput(this, OUTPUTS.eventsTopicArn, { key: OUTPUTS.eventsTopicArn, value: this.eventsTopic.topicArn });
@@ -317,6 +323,28 @@ export class EventStore extends Construct {
     new CfnOutput(this, OUTPUTS.metaTableName, { key: OUTPUTS.metaTableName, value: this.metaTable.tableName });
     new CfnOutput(this, OUTPUTS.eventsTableVersion, { key: OUTPUTS.eventsTableVersion, value: String(eventsDefinition.version), description: 'Layout version of the events table (kept across deploys)' });
     new CfnOutput(this, OUTPUTS.auth, { key: OUTPUTS.auth, value: props.public === true ? 'none' : 'iam' });
+  }
+
+  /** What to watch, on one page: the functions' own metrics (observability.ts), lag, and dead letters. */
+  private operatingDashboard(stackName: string): cloudwatch.Dashboard {
+    const metric = (metricName: string, statistic: string, label: string) =>
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: stackName }, statistic, period: Duration.minutes(1), label });
+    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) => new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${stackName}-operations`, defaultInterval: Duration.hours(3) });
+    dashboard.addWidgets(
+      graph('Commits and conflicts', [metric(METRIC_NAMES.commits, 'Sum', 'commits'), metric(METRIC_NAMES.conflicts, 'Sum', 'conflicts (409)')]),
+      graph('Global order: changesets indexed and latency', [metric(METRIC_NAMES.changesetsIndexed, 'Sum', 'indexed')], [metric(METRIC_NAMES.indexingLatency, 'p99', 'latency p99 (ms)'), metric(METRIC_NAMES.indexingLatency, 'Maximum', 'latency max (ms)')]),
+      graph('Stream lag (iterator age, ms)', [this.functions.indexer.metric('IteratorAge', { statistic: 'Maximum', label: 'indexer' }), this.functions.publisher.metric('IteratorAge', { statistic: 'Maximum', label: 'publisher' })]),
+    );
+    dashboard.addWidgets(
+      graph('Publishing failures (messages SNS refused, retried)', [metric(METRIC_NAMES.publishFailures, 'Sum', 'refused')]),
+      graph('Dead letters and repairs', [
+        this.deadLetterQueues.indexer.metricApproximateNumberOfMessagesVisible({ label: 'indexer dead letters' }),
+        this.deadLetterQueues.publisher.metricApproximateNumberOfMessagesVisible({ label: 'publisher dead letters' }),
+      ], [metric(METRIC_NAMES.repairActions, 'Sum', 'repair actions')]),
+      graph('Function errors and throttles', Object.entries(this.functions).flatMap(([name, fn]) => [fn.metricErrors({ label: `${name} errors` }), fn.metricThrottles({ label: `${name} throttles` })])),
+    );
+    return dashboard;
   }
 
   /** The SNS action every alarm notifies: a topic with the given email subscribed, and/or an existing topic. */

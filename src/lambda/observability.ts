@@ -7,19 +7,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { METRIC_NAMES, METRICS_NAMESPACE, type MetricName } from './metric-names.js';
 
-/** The metrics' namespace, and their names: the stack's dashboard reads the same ones. */
-export const METRICS_NAMESPACE = 'ElasticEventStore';
-export const METRIC_NAMES = {
-  commits: 'Commits',
-  conflicts: 'Conflicts',
-  changesetsIndexed: 'ChangesetsIndexed',
-  /** From a commit's stream record to its checkpoint, milliseconds. */
-  indexingLatency: 'IndexingLatency',
-  publishFailures: 'PublishFailures',
-  repairActions: 'RepairActions',
-} as const;
-export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
+export { METRIC_NAMES } from './metric-names.js';
 
 export interface Observability {
   readonly logger: Logger;

@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { LIMITS } from '../src/core/limits.js';
-import { createPublisher } from '../src/lambda/publisher.js';
-import { memoryPublishProgress } from '../src/lambda/publish-progress.js';
+import { createPublisher } from '../src/publisher/publisher.js';
+import { memoryPublishProgress } from '../src/publisher/progress.js';
 
 const TOPICS = { changesets: 'arn:aws:sns:us-east-1:000000000000:bench-changesets.fifo', events: 'arn:aws:sns:us-east-1:000000000000:bench-events.fifo' };
 

@@ -89,7 +89,7 @@ async function globalReadEventsPerSecond(): Promise<number> {
   });
 }
 
-/** `--only=http` (or appends, reads, lambda, dynamodb, publisher, cost, memory) runs one part. */
+/** `--only=http` (or appends, reads, lambda, dynamodb, publisher, cost, memory) runs one part; `--lambda-baseline=<dir>` compares the bundles' load time with another build's dist/lambda. */
 const only = process.argv.find((argument) => argument.startsWith('--only='))?.slice('--only='.length);
 const runs = (part: string): boolean => only === undefined || only === part;
 
@@ -118,8 +118,16 @@ async function main(): Promise<void> {
     rows.push({ scenario: `follow latency through ees dev: commit → visible to a long-polling follower, p99 (${http.followSamples} samples)`, value: http.followP99Ms, unit: 'ms', decimals: 2 });
   }
 
-  for (const bundle of runs('lambda') ? await measureLambdaBundles() : []) {
-    rows.push({ scenario: `Lambda bundle ${bundle.name}: size (minified, CommonJS) and module load time in a fresh node process`, value: bundle.loadMs, unit: `ms to load, ${Math.round(bundle.bytes / 1024)} KiB`, decimals: 1 });
+  const lambdaBaseline = process.argv.find((argument) => argument.startsWith('--lambda-baseline='))?.slice('--lambda-baseline='.length);
+  for (const bundle of runs('lambda') ? await measureLambdaBundles({ baselineDirectory: lambdaBaseline, loads: smoke ? 1 : 21 }) : []) {
+    const sizes = `${Math.round(bundle.bytes / 1024)} KiB${bundle.baseline === undefined ? '' : `, baseline ${Math.round(bundle.baseline.bytes / 1024)} KiB`}`;
+    rows.push({
+      scenario: `Lambda bundle ${bundle.name} (${sizes}): module load time in a fresh node process${bundle.baseline === undefined ? '' : ', vs the baseline build (lower is better)'}`,
+      value: bundle.loadMs,
+      unit: 'ms to load',
+      decimals: 1,
+      ...(bundle.baseline === undefined ? {} : { baseline: bundle.baseline.loadMs, lowerIsBetter: true }),
+    });
   }
 
   if (runs('dynamodb') && process.argv.includes('--no-dynamodb')) {

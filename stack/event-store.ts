@@ -16,6 +16,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { join } from 'node:path';
 import { EVENTS_TABLE, EVENTS_TABLE_V1, META_TABLE, type KeyDefinition, type TableDefinition } from '../src/engines/dynamodb/schema.js';
+import { STREAM_MAPPINGS } from '../src/engines/dynamodb/stream-mapping.js';
+import { METRIC_NAMES, METRICS_NAMESPACE } from '../src/lambda/metric-names.js';
 import type { LambdaName } from './lambda-code.js';
 
 export interface EventStoreProps {
@@ -62,9 +64,11 @@ const attribute = (key: KeyDefinition): dynamodb.Attribute => ({
   type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
 });
 
-// FilterRule and FilterCriteria are declared to return `any`.
-const IS_INSERT: unknown = lambda.FilterRule.isEqual('INSERT');
-const INSERTS_ONLY = lambda.FilterCriteria.filter({ eventName: IS_INSERT }) as Record<string, unknown>;
+/** A stream mapping's filter on the records' event names (FilterRule and FilterCriteria are declared to return `any`). */
+function onlyEventNames(names: readonly string[]): Record<string, unknown> {
+  const rules: unknown[] = names.map((name): unknown => lambda.FilterRule.isEqual(name));
+  return lambda.FilterCriteria.filter({ eventName: rules.flat() });
+}
 
 /**
  * A cdk-nag finding this stack accepts, with the reason next to the code, through CDK's own
@@ -122,6 +126,8 @@ export class EventStore extends Construct {
   readonly eventsTopic: sns.Topic;
   readonly functions: Record<LambdaName, lambda.Function>;
   readonly deadLetterQueues: { readonly indexer: sqs.Queue; readonly publisher: sqs.Queue };
+  /** The operations dashboard: commits, conflicts, indexing, lag, publishing failures, dead letters, repairs. */
+  readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: EventStoreProps) {
     super(scope, id);
@@ -149,7 +155,8 @@ export class EventStore extends Construct {
         timeout: options.timeout,
         memorySize: options.memorySize,
         description: options.description,
-        environment: { ...options.environment, NODE_OPTIONS: '--enable-source-maps' },
+        // Powertools: the stack's name is the `service` of every log line and metric (the dashboard's dimension).
+        environment: { ...options.environment, NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: stackName, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE },
         logGroup: new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
       });
 
@@ -206,30 +213,27 @@ export class EventStore extends Construct {
     // aws-cdk-lib declares Table.tableStreamArn as `string | undefined` but ITable's as optional,
     // which exactOptionalPropertyTypes treats as different; the table is the same object.
     const streamSource = this.eventsTable as dynamodb.ITable;
+    // The mappings' batching and retries are defined once, with the dev stream poller (stream-mapping.ts).
+    const { indexer: indexerMapping, publisher: publisherMapping } = STREAM_MAPPINGS;
     this.functions.indexer.addEventSource(
       new DynamoEventSource(streamSource, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
         // Commits only: the indexer's own updates (MODIFY records) must not invoke anything.
-        filters: [INSERTS_ONLY],
-        batchSize: 1000,
+        filters: [onlyEventNames(indexerMapping.eventNames)],
+        batchSize: indexerMapping.batchSize,
         maxBatchingWindow: Duration.seconds(1),
-        bisectBatchOnError: true,
-        // A changeset the indexer gives up on never gets a checkpoint (unless a later commit to its
-        // stream pulls it in as a predecessor), so it keeps trying for the stream's whole 24 hours:
-        // stalling the global order beats losing a changeset from it. The queue gets what expired.
-        retryAttempts: 10_000,
+        bisectBatchOnError: indexerMapping.bisectBatchOnError,
+        retryAttempts: indexerMapping.retryAttempts,
         onFailure: new SqsDlq(this.deadLetterQueues.indexer),
       }),
     );
     this.functions.publisher.addEventSource(
       new DynamoEventSource(streamSource, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-        filters: [INSERTS_ONLY],
-        batchSize: 100,
-        bisectBatchOnError: true,
-        // An invocation that runs out of time reports where it stopped, and that counts as a retry:
-        // the largest changeset (about 200,000 events) took 27 invocations at 50 ms a call (docs/benchmarks.md).
-        retryAttempts: 100,
+        filters: [onlyEventNames(publisherMapping.eventNames)],
+        batchSize: publisherMapping.batchSize,
+        bisectBatchOnError: publisherMapping.bisectBatchOnError,
+        retryAttempts: publisherMapping.retryAttempts,
         reportBatchItemFailures: true,
         // One batch at a time per shard keeps each stream's order on the FIFO topics.
         parallelizationFactor: 1,
@@ -324,6 +328,8 @@ export class EventStore extends Construct {
       });
     }
 
+    this.dashboard = this.operatingDashboard(stackName);
+
     new CfnOutput(this, OUTPUTS.apiEndpoint, { key: OUTPUTS.apiEndpoint, value: this.api.url, description: 'API Gateway endpoint URL' });
     new CfnOutput(this, OUTPUTS.changesetsTopicArn, { key: OUTPUTS.changesetsTopicArn, value: this.changesetsTopic.topicArn });
     new CfnOutput(this, OUTPUTS.eventsTopicArn, { key: OUTPUTS.eventsTopicArn, value: this.eventsTopic.topicArn });
@@ -331,6 +337,28 @@ export class EventStore extends Construct {
     new CfnOutput(this, OUTPUTS.metaTableName, { key: OUTPUTS.metaTableName, value: this.metaTable.tableName });
     new CfnOutput(this, OUTPUTS.eventsTableVersion, { key: OUTPUTS.eventsTableVersion, value: String(eventsDefinition.version), description: 'Layout version of the events table (kept across deploys)' });
     new CfnOutput(this, OUTPUTS.auth, { key: OUTPUTS.auth, value: props.public === true ? 'none' : 'iam' });
+  }
+
+  /** What to watch, on one page: the functions' own metrics (observability.ts), lag, and dead letters. */
+  private operatingDashboard(stackName: string): cloudwatch.Dashboard {
+    const metric = (metricName: string, statistic: string, label: string) =>
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: stackName }, statistic, period: Duration.minutes(1), label });
+    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) => new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${stackName}-operations`, defaultInterval: Duration.hours(3) });
+    dashboard.addWidgets(
+      graph('Commits and conflicts', [metric(METRIC_NAMES.commits, 'Sum', 'commits'), metric(METRIC_NAMES.conflicts, 'Sum', 'conflicts (409)')]),
+      graph('Global order: changesets indexed and latency', [metric(METRIC_NAMES.changesetsIndexed, 'Sum', 'indexed')], [metric(METRIC_NAMES.indexingLatency, 'p99', 'latency p99 (ms)'), metric(METRIC_NAMES.indexingLatency, 'Maximum', 'latency max (ms)')]),
+      graph('Stream lag (iterator age, ms)', [this.functions.indexer.metric('IteratorAge', { statistic: 'Maximum', label: 'indexer' }), this.functions.publisher.metric('IteratorAge', { statistic: 'Maximum', label: 'publisher' })]),
+    );
+    dashboard.addWidgets(
+      graph('Publishing failures (messages SNS refused, retried)', [metric(METRIC_NAMES.publishFailures, 'Sum', 'refused')]),
+      graph('Dead letters and repairs', [
+        this.deadLetterQueues.indexer.metricApproximateNumberOfMessagesVisible({ label: 'indexer dead letters' }),
+        this.deadLetterQueues.publisher.metricApproximateNumberOfMessagesVisible({ label: 'publisher dead letters' }),
+      ], [metric(METRIC_NAMES.repairActions, 'Sum', 'repair actions')]),
+      graph('Function errors and throttles', Object.entries(this.functions).flatMap(([name, fn]) => [fn.metricErrors({ label: `${name} errors` }), fn.metricThrottles({ label: `${name} throttles` })])),
+    );
+    return dashboard;
   }
 
   /** The SNS action every alarm notifies: a topic with the given email subscribed, and/or an existing topic. */

@@ -1,8 +1,11 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { EesError } from '../core/errors.js';
 import { DynamoDbEngine } from '../engines/dynamodb/engine.js';
 import { GlobalIndexer } from '../engines/dynamodb/indexer.js';
+import type { StreamFailureRecord } from '../engines/dynamodb/stream-mapping.js';
 import { tableNames } from '../engines/dynamodb/schema.js';
 import { ensureTables, localDynamoDbClient } from '../engines/dynamodb/tables.js';
 import { createApiHandler } from '../http/handler.js';
@@ -35,6 +38,11 @@ export interface DynamoDbStoreOptions {
    * (the engine suite, whose crash test must be the only projector). Default true.
    */
   readonly projectStatistics?: boolean;
+  /**
+   * The indexer's on-failure destination: each stream batch given up on is appended here as one
+   * JSON line, in the shape AWS sends to the stack's dead-letter queue (and logged).
+   */
+  readonly deadLetterFile?: string;
 }
 
 export interface RunningDynamoDbStore {
@@ -94,7 +102,15 @@ export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise
         statistics?.trigger();
       },
     });
-    const poller = new StreamPoller({ client: streamsClient, streamArn: eventsStreamArn, handler: (event) => indexer.handle(event), onError: logError });
+    const deadLetter = async (failure: StreamFailureRecord, error: unknown): Promise<void> => {
+      const { shardId, startSequenceNumber, endSequenceNumber, batchSize } = failure.DDBStreamBatchInfo;
+      const where = options.deadLetterFile === undefined ? '' : `; recorded in ${options.deadLetterFile}`;
+      logError(new Error(`The indexer gave up on ${batchSize} stream record(s) of shard ${shardId} (${startSequenceNumber} to ${endSequenceNumber}) after ${failure.requestContext.approximateInvokeCount} attempts${where}: ${String(error)}`));
+      if (options.deadLetterFile === undefined) return;
+      await mkdir(dirname(options.deadLetterFile), { recursive: true });
+      await appendFile(options.deadLetterFile, `${JSON.stringify(failure)}\n`);
+    };
+    const poller = new StreamPoller({ client: streamsClient, streamArn: eventsStreamArn, handler: (event) => indexer.handle(event), onError: logError, onFailure: deadLetter });
     poller.start();
     statistics?.trigger();
 

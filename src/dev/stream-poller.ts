@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
@@ -9,23 +10,24 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { sleep } from '../core/sleep.js';
+import { STREAM_MAPPINGS, type StreamFailureRecord, type StreamMapping } from '../engines/dynamodb/stream-mapping.js';
 
 export interface StreamPollerOptions {
   readonly client: DynamoDBStreamsClient;
   readonly streamArn: string;
-  /** The Lambda handler to invoke with each batch. A rejection retries the same batch, as Lambda does. */
+  /** The Lambda handler to invoke with each batch. A rejection is a failed invocation, as in Lambda. */
   readonly handler: (event: DynamoDBStreamEvent) => Promise<unknown>;
-  readonly batchSize?: number;
-  /** How long to rest when a round found nothing and nobody called wake(). */
+  /** Batching, filter and retries: the stack's mapping for the function (the indexer's by default). */
+  readonly mapping?: StreamMapping;
+  /** The function named in failure records (a dev stand-in for its ARN). */
+  readonly functionArn?: string;
+  /** How long a shard's loop rests when a read found nothing and nobody called wake(). */
   readonly idleMs?: number;
+  /** Pause before retrying a failed invocation (the nth retry waits min(2 s, retryBaseMs·2ⁿ)); 50 ms. */
+  readonly retryBaseMs?: number;
   readonly onError?: (error: unknown) => void;
-}
-
-interface ShardState {
-  iterator: string | undefined;
-  /** The last record handed to the handler, to resume after an expired iterator. */
-  lastSequence: string | undefined;
-  done: boolean;
+  /** The on-failure destination: told of each batch given up on, in the shape AWS sends to SQS. */
+  readonly onFailure?: (record: StreamFailureRecord, error: unknown) => void | Promise<void>;
 }
 
 function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
@@ -47,164 +49,236 @@ function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord
   };
 }
 
+interface ShardLoop {
+  readonly shard: Shard;
+  /** Reads started, and the number of the last one that found nothing: drain() compares them. */
+  readsStarted: number;
+  lastEmptyRead: number;
+  closed: boolean;
+  readonly finished: Promise<void>;
+}
+
+const arrivalOf = (record: DynamoDBRecord): string => new Date((record.dynamodb?.ApproximateCreationDateTime ?? Date.now() / 1000) * 1000).toISOString();
+
 /**
- * What Lambda's event source mapping does for a DynamoDB stream, in-process for `ees dev`: reads
- * every shard (parents before children) with GetRecords and invokes the handler with Lambda's
- * batch shape, retrying a failed batch until it succeeds.
+ * What Lambda's event source mapping does for a DynamoDB stream, in-process for `ees dev`: one
+ * loop per shard (a child starts once its parent is read to its end), the mapping's `eventName`
+ * filter, and its retry policy: a failed batch is split in two and each half retried on its own
+ * (bisect), a single record is retried `retryAttempts` times, then its batch goes to the on-failure
+ * destination and the shard moves on. (Splitting does not count as a retry, so only the failing
+ * record ends there, never its good neighbours.) A failing shard never holds up another.
+ * The stream is described only at the start and when a shard closes, as Lambda learns of
+ * new shards.
  */
 export class StreamPoller {
-  private readonly shards = new Map<string, ShardState>();
-  private readonly shardInfo = new Map<string, Shard>();
+  private readonly loops = new Map<string, ShardLoop>();
+  private readonly mapping: StreamMapping;
+  private stopping = new AbortController();
+  /** Aborted (and replaced) by wake(): every resting loop looks again at once. */
+  private wakeUp = new AbortController();
+  /** Quick reads left after a wake-up: a fresh commit's record may show up a moment late. */
+  private eagerReads = 0;
   private running = false;
-  private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
-  private woken = false;
-  /** Quick rounds left after a wake-up: a fresh commit's record may show up a moment late. */
-  private eagerRounds = 0;
-  private readonly drainWaiters: { round: number; resolve: () => void }[] = [];
-  private round = 0;
+  private discovering: Promise<void> | undefined;
+  private readonly drainWaiters: { targets: Map<string, number>; resolve: () => void }[] = [];
 
-  constructor(private readonly options: StreamPollerOptions) {}
+  constructor(private readonly options: StreamPollerOptions) {
+    this.mapping = options.mapping ?? STREAM_MAPPINGS.indexer;
+  }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    this.stopping = new AbortController();
+    this.discover();
   }
 
   /** Looks at the stream now instead of after the idle pause (after a commit, say). */
   wake(): void {
-    this.woken = true;
-    this.eagerRounds = 6;
-    this.wakeUp?.();
+    this.eagerReads = 6;
+    const woken = this.wakeUp;
+    this.wakeUp = new AbortController();
+    woken.abort();
   }
 
-  /** Resolves once every record written before the call has been handled. */
+  /** Resolves once every record written before the call has been handled (or given up on). */
   drain(): Promise<void> {
     return new Promise((resolve) => {
-      this.drainWaiters.push({ round: this.round + 1, resolve });
+      const targets = new Map([...this.loops].map(([shardId, loop]) => [shardId, loop.readsStarted + 1]));
+      this.drainWaiters.push({ targets, resolve });
+      this.settleDrains();
       this.wake();
     });
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake();
-    await this.loop;
+    this.stopping.abort();
+    await this.discovering;
+    await Promise.all([...this.loops.values()].map((loop) => loop.finished));
     for (const waiter of this.drainWaiters.splice(0)) waiter.resolve();
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      const roundStarted = ++this.round;
-      let handled = 0;
-      try {
-        await this.discoverShards();
-        for (const [shardId, state] of this.shards) {
-          if (!this.running) break;
-          if (state.done || !this.parentDone(shardId)) continue;
-          handled += await this.pollShard(shardId, state);
+  /** Describes the stream (once at a time) and starts a loop for every shard not seen yet. */
+  private discover(): void {
+    if (this.discovering !== undefined || !this.running) return;
+    this.discovering = (async () => {
+      for (let attempt = 0; this.running; attempt++) {
+        try {
+          for (const shard of await this.describeShards()) {
+            if (shard.ShardId !== undefined && !this.loops.has(shard.ShardId)) this.startLoop(shard);
+          }
+          return;
+        } catch (error) {
+          this.options.onError?.(error);
+          await sleep(Math.min(2_000, 50 * 2 ** attempt), this.stopping.signal);
         }
-      } catch (error) {
-        this.options.onError?.(error);
       }
-      if (handled === 0) {
-        // A round that found nothing, started after a drain() call, settles it.
-        for (let index = this.drainWaiters.length - 1; index >= 0; index--) {
-          if (this.drainWaiters[index]!.round <= roundStarted) this.drainWaiters.splice(index, 1)[0]!.resolve();
-        }
-        await this.rest();
-      }
-    }
-  }
-
-  private rest(): Promise<void> {
-    if (this.woken || !this.running) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.wakeUp = undefined;
-        this.woken = false;
-        resolve();
-      };
-      const idleMs = this.options.idleMs ?? 100;
-      const pause = this.eagerRounds > 0 ? Math.min(idleMs, 5 * 2 ** (6 - this.eagerRounds--)) : idleMs;
-      const timer = setTimeout(finish, pause);
-      this.wakeUp = finish;
+    })().finally(() => {
+      this.discovering = undefined;
     });
   }
 
-  private parentDone(shardId: string): boolean {
-    const parent = this.shardInfo.get(shardId)?.ParentShardId;
-    return parent === undefined || !this.shards.has(parent) || this.shards.get(parent)!.done;
-  }
-
-  private async discoverShards(): Promise<void> {
+  private async describeShards(): Promise<Shard[]> {
+    const shards: Shard[] = [];
     let exclusiveStartShardId: string | undefined;
     do {
       const { StreamDescription } = await this.options.client.send(
         new DescribeStreamCommand({ StreamArn: this.options.streamArn, ...(exclusiveStartShardId === undefined ? {} : { ExclusiveStartShardId: exclusiveStartShardId }) }),
       );
-      for (const shard of StreamDescription?.Shards ?? []) {
-        if (shard.ShardId === undefined || this.shards.has(shard.ShardId)) continue;
-        this.shardInfo.set(shard.ShardId, shard);
-        this.shards.set(shard.ShardId, { iterator: undefined, lastSequence: undefined, done: false });
-      }
+      shards.push(...(StreamDescription?.Shards ?? []));
       exclusiveStartShardId = StreamDescription?.LastEvaluatedShardId;
     } while (exclusiveStartShardId !== undefined);
+    return shards;
   }
 
-  private async iteratorFor(shardId: string, state: ShardState): Promise<string | undefined> {
+  private startLoop(shard: Shard): void {
+    const state = { shard, readsStarted: 0, lastEmptyRead: 0, closed: false } as Omit<ShardLoop, 'finished'>;
+    const loop: ShardLoop = Object.assign(state, {
+      finished: this.pollShard(state as ShardLoop).catch((error: unknown) => this.options.onError?.(error)),
+    });
+    this.loops.set(shard.ShardId!, loop);
+  }
+
+  /** One shard, read to its end: waits for its parent, then batch after batch until it closes. */
+  private async pollShard(loop: ShardLoop): Promise<void> {
+    const parent = loop.shard.ParentShardId === undefined ? undefined : this.loops.get(loop.shard.ParentShardId);
+    await parent?.finished;
+    const signal = this.stopping.signal;
+    let iterator: string | undefined;
+    let lastSequence: string | undefined;
+    let failures = 0;
+    while (this.running) {
+      try {
+        iterator ??= await this.iteratorFor(loop.shard.ShardId!, lastSequence);
+        if (iterator === undefined) break;
+        const read = ++loop.readsStarted;
+        let result;
+        try {
+          result = await this.options.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.mapping.batchSize }), { abortSignal: signal });
+        } catch (error) {
+          if (!(error instanceof ExpiredIteratorException)) throw error;
+          iterator = undefined;
+          continue;
+        }
+        failures = 0;
+        const records = result.Records ?? [];
+        const wanted = records.filter((record) => this.mapping.eventNames.includes(record.eventName as 'INSERT'));
+        if (wanted.length > 0) await this.deliver(loop.shard.ShardId!, wanted.map((record) => toLambdaRecord(record, this.options.streamArn)));
+        if (records.length > 0) lastSequence = records.at(-1)!.dynamodb?.SequenceNumber ?? lastSequence;
+        iterator = result.NextShardIterator;
+        if (iterator === undefined) break;
+        if (records.length === 0) {
+          loop.lastEmptyRead = read;
+          this.settleDrains();
+          await this.rest();
+        }
+      } catch (error) {
+        if (!this.running) break;
+        this.options.onError?.(error);
+        await sleep(Math.min(2_000, 50 * 2 ** failures++), signal);
+      }
+    }
+    if (this.running) {
+      // Closed: its children are on the stream now (DynamoDB closes a shard when it opens its successors).
+      loop.closed = true;
+      this.settleDrains();
+      this.discover();
+    }
+  }
+
+  private async iteratorFor(shardId: string, lastSequence: string | undefined): Promise<string | undefined> {
     const { ShardIterator } = await this.options.client.send(
       new GetShardIteratorCommand({
         StreamArn: this.options.streamArn,
         ShardId: shardId,
-        ...(state.lastSequence === undefined
-          ? { ShardIteratorType: 'TRIM_HORIZON' }
-          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: state.lastSequence }),
+        ...(lastSequence === undefined ? { ShardIteratorType: 'TRIM_HORIZON' } : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: lastSequence }),
       }),
     );
     return ShardIterator;
   }
 
-  /** Reads one batch of a shard and hands it over; returns how many records it handled. */
-  private async pollShard(shardId: string, state: ShardState): Promise<number> {
-    state.iterator ??= await this.iteratorFor(shardId, state);
-    if (state.iterator === undefined) {
-      state.done = true;
-      return 0;
-    }
-    let result;
-    try {
-      result = await this.options.client.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: this.options.batchSize ?? 100 }));
-    } catch (error) {
-      if (error instanceof ExpiredIteratorException) {
-        state.iterator = undefined;
-        return 0;
-      }
-      throw error;
-    }
-    const records = result.Records ?? [];
-    if (records.length > 0) {
-      const event: DynamoDBStreamEvent = { Records: records.map((record) => toLambdaRecord(record, this.options.streamArn)) };
-      // As Lambda does: the same batch again until the handler succeeds.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await this.options.handler(event);
-          break;
-        } catch (error) {
-          this.options.onError?.(error);
-          if (!this.running) return 0;
-          await sleep(Math.min(2_000, 50 * 2 ** attempt));
+  /** Invokes the handler with a batch, under the mapping's retry policy; resolves once it is handled or given up on. */
+  private async deliver(shardId: string, records: readonly DynamoDBRecord[]): Promise<void> {
+    for (let invocations = 1; this.running; invocations++) {
+      try {
+        await this.options.handler({ Records: [...records] });
+        return;
+      } catch (error) {
+        this.options.onError?.(error);
+        if (this.mapping.bisectBatchOnError && records.length > 1) {
+          const half = Math.ceil(records.length / 2);
+          await this.deliver(shardId, records.slice(0, half));
+          await this.deliver(shardId, records.slice(half));
+          return;
         }
+        if (invocations > this.mapping.retryAttempts) {
+          await this.giveUp(shardId, records, invocations, error);
+          return;
+        }
+        await sleep(Math.min(2_000, (this.options.retryBaseMs ?? 50) * 2 ** (invocations - 1)), this.stopping.signal);
       }
-      state.lastSequence = records.at(-1)!.dynamodb?.SequenceNumber ?? state.lastSequence;
     }
-    state.iterator = result.NextShardIterator;
-    if (state.iterator === undefined) state.done = true;
-    return records.length;
+  }
+
+  private async giveUp(shardId: string, records: readonly DynamoDBRecord[], invocations: number, error: unknown): Promise<void> {
+    const failure: StreamFailureRecord = {
+      requestContext: { requestId: randomUUID(), functionArn: this.options.functionArn ?? 'arn:aws:lambda:local:000000000000:function:ees-dev-indexer', condition: 'RetryAttemptsExhausted', approximateInvokeCount: invocations },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      DDBStreamBatchInfo: {
+        shardId,
+        startSequenceNumber: records[0]!.dynamodb?.SequenceNumber ?? '',
+        endSequenceNumber: records.at(-1)!.dynamodb?.SequenceNumber ?? '',
+        approximateArrivalOfFirstRecord: arrivalOf(records[0]!),
+        approximateArrivalOfLastRecord: arrivalOf(records.at(-1)!),
+        batchSize: records.length,
+        streamArn: this.options.streamArn,
+      },
+    };
+    try {
+      await this.options.onFailure?.(failure, error);
+    } catch (destinationError) {
+      this.options.onError?.(destinationError);
+    }
+  }
+
+  private rest(): Promise<void> {
+    const idleMs = this.options.idleMs ?? 100;
+    const pause = this.eagerReads > 0 ? Math.min(idleMs, 5 * 2 ** (6 - this.eagerReads--)) : idleMs;
+    return sleep(pause, AbortSignal.any([this.stopping.signal, this.wakeUp.signal]));
+  }
+
+  /** Settles the drain() calls for which every shard has read to its end since (or closed). */
+  private settleDrains(): void {
+    for (let index = this.drainWaiters.length - 1; index >= 0; index--) {
+      const { targets, resolve } = this.drainWaiters[index]!;
+      const settled = [...this.loops].every(([shardId, loop]) => loop.closed || loop.lastEmptyRead >= (targets.get(shardId) ?? 1));
+      if (settled && this.loops.size > 0) {
+        this.drainWaiters.splice(index, 1);
+        resolve();
+      }
+    }
   }
 }

@@ -110,6 +110,29 @@ describe('the global indexer on DynamoDB Local', () => {
     observed.destroy();
   });
 
+  it('remembers the indexed prefix of a bounded number of streams: a forgotten one is read again, a remembered one is not', async () => {
+    const { tables } = await store({ a: 1, b: 1, c: 1 });
+    const observed = localDynamoDbClient(dynamodbEndpoint());
+    let indexReads = 0;
+    injectFaults(observed, {
+      when: (command) => {
+        if (command === 'BatchGetItemCommand') indexReads++;
+        return false;
+      },
+    });
+    const indexer = new GlobalIndexer({ client: observed, tables, knownStreamsMax: 2 });
+    for (const streamId of ['a', 'b', 'c']) expect(await indexer.handle(streamEvent([k(streamId, 1)]))).toEqual({ assigned: 1 });
+    indexReads = 0;
+    // c (and b) are remembered: a redelivery needs no read.
+    expect(await indexer.handle(streamEvent([k('c', 1)]))).toEqual({ assigned: 0 });
+    expect(indexReads).toBe(0);
+    // a was the least recently used of three with room for two: forgotten, so read again, and still not indexed twice.
+    expect(await indexer.handle(streamEvent([k('a', 1)]))).toEqual({ assigned: 0 });
+    expect(indexReads).toBe(1);
+    await expectDenseAndOrdered(tables);
+    observed.destroy();
+  });
+
   it('finishes a batch redelivered after a partial failure', async () => {
     const { tables } = await store({ a: 60, b: 60 });
     const faulty = localDynamoDbClient(dynamodbEndpoint());

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPublisher, type PublisherOptions } from '../../src/lambda/publisher.js';
+import { createPublisher, type PublisherOptions } from '../../src/publisher/publisher.js';
 import { batch, insert, memoryPublishProgress, runLikeLambda, seq } from '../support/publisher-runs.js';
 import { startSnsEmulator, type ReceivedMessage, type SnsEmulator } from '../support/sns-emulator.js';
 

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { PublishBatchCommand, SNSClient, type PublishBatchCommandInput, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { createPublisher, deduplicationIdOf, messageGroupIdOf, SNS_MESSAGE_MAX_BYTES, type PublisherOptions } from '../../src/lambda/publisher.js';
+import { deduplicationIdOf, messageGroupIdOf, SNS_MESSAGE_MAX_BYTES } from '../../src/publisher/messages.js';
+import { createPublisher, type PublisherOptions } from '../../src/publisher/publisher.js';
 import { batch, insert, memoryPublishProgress, seq } from '../support/publisher-runs.js';
 
 const CHANGESETS = 'arn:aws:sns:us-east-1:123456789012:ees-changesets.fifo';

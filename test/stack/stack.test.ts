@@ -179,6 +179,18 @@ describe('the AWS stack (synthesized for real)', () => {
     }
   });
 
+  it('has an operations dashboard graphing the functions\' own metrics under the stack\'s service name, which every function logs and measures as', () => {
+    const dashboards = Object.values(resourcesOf('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]!.Properties['DashboardBody']);
+    for (const name of ['Commits', 'Conflicts', 'ChangesetsIndexed', 'IndexingLatency', 'PublishFailures', 'RepairActions', 'IteratorAge', 'ApproximateNumberOfMessagesVisible']) expect(body).toContain(name);
+    expect(body).toContain('ElasticEventStore');
+    expect(body).toMatch(/\\"service\\",\\"ees-test\\"/);
+    for (const fn of Object.values(resourcesOf('AWS::Lambda::Function'))) {
+      expect((fn.Properties['Environment'] as { Variables: Record<string, unknown> }).Variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'ees-test', POWERTOOLS_METRICS_NAMESPACE: 'ElasticEventStore' });
+    }
+  });
+
   it('outputs the endpoint, the topics, the tables and the auth mode', () => {
     const outputs = template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'Auth', 'ChangesetsTopicArn', 'EventsTableName', 'EventsTableVersion', 'EventsTopicArn', 'MetaTableName']);

@@ -1,6 +1,6 @@
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { Publisher } from '../../src/lambda/publisher.js';
-export { memoryPublishProgress } from '../../src/lambda/publish-progress.js';
+import type { Publisher } from '../../src/publisher/publisher.js';
+export { memoryPublishProgress } from '../../src/publisher/progress.js';
 
 export interface Commit {
   readonly streamId: string;

@@ -1,5 +1,6 @@
 import { DynamoDBClient, GetItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { LruMap } from '../../core/lru-map.js';
 import { batchGetAll } from './batch-get.js';
 import { changesetKeyId, isConditionalCheckFailure, keyIdOf, num, pagePosition, readNumber, readString, str, type Item } from './items.js';
 import { META_ITEMS, type TableNames } from './schema.js';
@@ -23,12 +24,14 @@ interface Counter {
 export interface IndexerOptions {
   readonly client: DynamoDBClient;
   readonly tables: TableNames;
-  /** Told the next checkpoint after each batch that assigned some (wakes long polls in dev). */
-  readonly onIndexed?: (nextCheckpoint: number) => void;
+  /** Told the next checkpoint after each batch that assigned some, and how many it assigned (wakes long polls in dev; logs the range in Lambda). */
+  readonly onIndexed?: (nextCheckpoint: number, assigned: number) => void;
   /** Item-write transactions (of up to 100 items) in flight at once. */
   readonly concurrency?: number;
   /** Attempts at the conditional counter update when other indexers keep winning it. */
   readonly maxAttempts?: number;
+  /** Streams whose indexed prefix this process remembers, the most recently used (10,000: a few MB at most, with 512-byte stream ids). */
+  readonly knownStreamsMax?: number;
 }
 
 /** Room for the recorded assignment in the counter item, well under DynamoDB's 400 KB. */
@@ -84,13 +87,15 @@ export class GlobalIndexer {
    * Per stream, a changeset id up to which everything is indexed, learnt only from assignment
    * batches this process applied completely (each holds all the unindexed predecessors of its
    * changesets). Indexing is permanent, so it never goes stale. What a read shows is not used: a
-   * crashed indexer can leave changeset n indexed and n-1 not, until the repair.
+   * crashed indexer can leave changeset n indexed and n-1 not, until the repair. Bounded, since a
+   * warm container meets ever more streams: a forgotten stream only costs a read again.
    */
-  private readonly knownIndexed = new Map<string, number>();
+  private readonly knownIndexed: LruMap<string, number>;
 
   constructor(private readonly options: IndexerOptions) {
     this.client = options.client;
     this.tables = options.tables;
+    this.knownIndexed = new LruMap(options.knownStreamsMax ?? 10_000);
   }
 
   /** Lambda's handler body: index a DynamoDB stream batch. Throws to make Lambda retry it. */
@@ -112,7 +117,7 @@ export class GlobalIndexer {
       const assignments = fitting.map((key, index) => ({ ...key, checkpoint: counter.next + index }));
       if (await this.advanceCounter(counter, assignments)) {
         await this.apply(assignments);
-        this.options.onIndexed?.(counter.next + assignments.length);
+        this.options.onIndexed?.(counter.next + assignments.length, assignments.length);
         assigned += assignments.length;
         if (fitting.length === unindexed.length) return { assigned };
         attempt = 0;

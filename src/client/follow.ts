@@ -37,12 +37,12 @@ export interface ReconnectNotice {
 
 export interface FollowRetry {
   /** Give up once it has failed for this long (undefined: never). */
-  readonly maxWaitMs?: number;
-  readonly onReconnecting?: (notice: ReconnectNotice) => void;
-  readonly onReconnected?: () => void;
+  readonly maxWaitMs?: number | undefined;
+  readonly onReconnecting?: ((notice: ReconnectNotice) => void) | undefined;
+  readonly onReconnected?: (() => void) | undefined;
   /** Backoff: the first pause, doubled up to the cap. */
-  readonly firstPauseMs?: number;
-  readonly maxPauseMs?: number;
+  readonly firstPauseMs?: number | undefined;
+  readonly maxPauseMs?: number | undefined;
 }
 
 /**
@@ -52,7 +52,7 @@ export interface FollowRetry {
  */
 export async function* tailGlobal(
   client: EesClient,
-  options: { from: number; limit: number; follow: boolean; signal?: AbortSignal; retry?: FollowRetry },
+  options: { from: number; limit: number; follow: boolean; signal?: AbortSignal | undefined; retry?: FollowRetry | undefined },
 ): AsyncGenerator<TailBatch> {
   let checkpoint = options.from;
   let failingSince: number | undefined;
@@ -108,7 +108,7 @@ export async function* tailGlobal(
 export async function* tailStream(
   client: EesClient,
   streamId: string,
-  options: { from: number | undefined; limit: number; follow: boolean; signal?: AbortSignal; retry?: FollowRetry },
+  options: { from: number | undefined; limit: number; follow: boolean; signal?: AbortSignal | undefined; retry?: FollowRetry | undefined },
 ): AsyncGenerator<TailBatch> {
   const globalStart = options.follow ? await client.headCheckpoint() : 0;
   let lastSeen = 0;
@@ -127,7 +127,7 @@ export async function* tailStream(
     lastSeen = Number.NEGATIVE_INFINITY;
   }
   if (!options.follow) return;
-  for await (const batch of tailGlobal(client, { from: globalStart, limit: options.limit, follow: true, signal: options.signal, ...(options.retry === undefined ? {} : { retry: options.retry }) })) {
+  for await (const batch of tailGlobal(client, { from: globalStart, limit: options.limit, follow: true, signal: options.signal, retry: options.retry })) {
     const mine = batch.changesets.filter((changeset) => changeset.stream_id === streamId && changeset.changeset_id > lastSeen);
     if (mine.length > 0) {
       lastSeen = mine.at(-1)!.changeset_id;
@@ -137,8 +137,8 @@ export async function* tailStream(
 }
 
 /**
- * Event ids of changesets from the global order, which carries no event ids: a stream's event
- * numbering is learnt once (by summing its earlier changesets) and then followed.
+ * Event ids of changesets from the global order. Servers that send `first_event_id` say it; from
+ * older ones a stream's event numbering is learnt once (by summing its earlier changesets) and then followed.
  */
 export class EventNumbering {
   private readonly lastEventOf = new Map<string, { changesetId: number; lastEventId: number }>();
@@ -147,8 +147,10 @@ export class EventNumbering {
 
   async firstEventId(changeset: TailedChangeset): Promise<number> {
     const known = this.lastEventOf.get(changeset.stream_id);
+    const sent = (changeset as { first_event_id?: unknown }).first_event_id;
     let before: number;
-    if (changeset.changeset_id === 1) before = 0;
+    if (typeof sent === 'number') before = sent - 1;
+    else if (changeset.changeset_id === 1) before = 0;
     else if (known !== undefined && known.changesetId === changeset.changeset_id - 1) before = known.lastEventId;
     else before = await this.countEventsBefore(changeset.stream_id, changeset.changeset_id);
     this.lastEventOf.set(changeset.stream_id, { changesetId: changeset.changeset_id, lastEventId: before + changeset.events.length });

@@ -20,7 +20,18 @@ export interface ClientOptions {
   /** Called once per call that has had no answer for `slowAfterMs` (a long poll's wait not counted). */
   readonly onSlow?: (notice: { method: string; path: string; waitedMs: number; timeoutMs: number }) => void;
   readonly slowAfterMs?: number;
+  /** Sends one attempt instead of undici (the embedded store answers in-process); undici when absent. */
+  readonly transport?: Transport | undefined;
 }
+
+/** One HTTP exchange: how a request reaches the API and its answer comes back. */
+export type Transport = (request: {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: Record<string, string>;
+  readonly body: string | undefined;
+  readonly signal: AbortSignal | undefined;
+}) => Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }>;
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /**
@@ -154,6 +165,7 @@ export class EesClient {
             if (this.options.sign !== undefined) Object.assign(attemptHeaders, await this.options.sign({ method, url, headers, body: options.body ?? '' }));
             // The whole call keeps to the deadline: a server that accepts and never answers cannot hang it.
             const remaining = Math.max(1, Math.round(deadline - performance.now()));
+            if (this.options.transport !== undefined) return this.options.transport({ method, url, headers: attemptHeaders, body: options.body, signal: options.signal });
             const response = await request(url, {
               method,
               headers: attemptHeaders,

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { checkpointFilePosition, consumerPosition, startOf, type FromCheckpoint, type SavedPosition } from '../src/client/consumers.js';
+import { consumerPosition, startOf, type FromCheckpoint, type SavedPosition } from '../src/client/consumers.js';
+import { checkpointFilePosition } from '../src/cli/checkpoint-file.js';
 import { deliverToCommand } from '../src/client/exec-delivery.js';
 import { tailGlobal, tailRecords, tailStream, type FollowRetry, type TailBatch } from '../src/client/follow.js';
 import type { EesClient } from '../src/client/http-client.js';

@@ -26,8 +26,12 @@ export interface ConnectOptions {
   readonly configDir?: string | undefined;
 }
 
-/** Settings only the CLI uses (its notices). */
-export type TransportSettings = Pick<ClientOptions, 'onSlow' | 'slowAfterMs' | 'transport'>;
+/** Settings only the CLI (its notices) and the embedded store (its transport) use. */
+export interface TransportSettings {
+  readonly onSlow?: ClientOptions['onSlow'] | undefined;
+  readonly slowAfterMs?: number | undefined;
+  readonly transport?: ClientOptions['transport'];
+}
 
 /** The CLI's config dir, as oclif places it, so that the library finds the profiles the CLI saved. */
 export function defaultConfigDir(env: Readonly<Record<string, string | undefined>> = process.env): string {

@@ -1,17 +1,20 @@
 import { EesError } from '../core/errors.js';
 import type { EesClient, GlobalChangeset, StreamChangeset } from './http-client.js';
 import { retrying } from './retrying.js';
+import type { ReconnectNotice } from './types.js';
 
 /** One changeset as `ees tail` prints it; `checkpoint` is known when it came from the global order. */
 export interface TailedChangeset extends StreamChangeset {
   readonly stream_id: string;
   readonly checkpoint?: number;
+  /** Sent by servers that number the global order's events; else learnt by EventNumbering. */
+  readonly first_event_id?: number;
 }
 
 export interface TailBatch {
   readonly changesets: readonly TailedChangeset[];
   /** The global checkpoint to resume from after this batch, when walking the global order. */
-  readonly nextCheckpoint?: number;
+  readonly nextCheckpoint?: number | undefined;
 }
 
 /** The longest long poll the API allows; a follower waits this long per request when idle. */
@@ -26,14 +29,7 @@ function isTransient(error: unknown): error is EesError {
   return error instanceof EesError && (error.code === 'ENDPOINT_UNREACHABLE' || error.code === 'INTERNAL_ERROR' || error.code === 'REQUEST_TIMEOUT');
 }
 
-export interface ReconnectNotice {
-  readonly error: EesError;
-  /** The checkpoint the follower resumes from. */
-  readonly checkpoint: number;
-  /** How long it has been failing, and how long until the next try. */
-  readonly failingForMs: number;
-  readonly retryInMs: number;
-}
+export type { ReconnectNotice };
 
 export interface FollowRetry {
   /** Give up once it has failed for this long (undefined: never). */
@@ -147,9 +143,8 @@ export class EventNumbering {
 
   async firstEventId(changeset: TailedChangeset): Promise<number> {
     const known = this.lastEventOf.get(changeset.stream_id);
-    const sent = (changeset as { first_event_id?: unknown }).first_event_id;
     let before: number;
-    if (typeof sent === 'number') before = sent - 1;
+    if (changeset.first_event_id !== undefined) before = changeset.first_event_id - 1;
     else if (changeset.changeset_id === 1) before = 0;
     else if (known !== undefined && known.changesetId === changeset.changeset_id - 1) before = known.lastEventId;
     else before = await this.countEventsBefore(changeset.stream_id, changeset.changeset_id);
@@ -174,7 +169,7 @@ export type TailRecord =
 export interface TailRecordBatch {
   readonly records: readonly TailRecord[];
   /** Where to resume after these records (for --checkpoint-file), when known. */
-  readonly nextCheckpoint?: number;
+  readonly nextCheckpoint?: number | undefined;
 }
 
 /**
@@ -185,7 +180,7 @@ export interface TailRecordBatch {
 export async function* tailRecords(
   client: EesClient,
   batches: AsyncIterable<TailBatch>,
-  options: { unit: 'changesets' | 'events' | 'data'; count?: number },
+  options: { unit: 'changesets' | 'events' | 'data'; count?: number | undefined },
 ): AsyncGenerator<TailRecordBatch> {
   const numbering = options.unit === 'events' ? new EventNumbering(client) : undefined;
   let left = options.count ?? Number.POSITIVE_INFINITY;
@@ -210,7 +205,7 @@ export async function* tailRecords(
       }
     }
     const nextCheckpoint = left <= 0 ? resumeAt : batch.nextCheckpoint;
-    yield { records, ...(nextCheckpoint === undefined ? {} : { nextCheckpoint }) };
+    yield { records, nextCheckpoint };
     if (left <= 0) return;
   }
 }

@@ -138,7 +138,7 @@ export class EesClient {
   private async send(
     method: HttpMethod,
     path: string,
-    options: { body?: string; retries: number; waitMs?: number; signal?: AbortSignal },
+    options: { body?: string | undefined; retries: number; waitMs?: number | undefined; signal?: AbortSignal | undefined },
   ): Promise<{ status: number; headers: Dispatcher.ResponseData['headers']; text: string }> {
     const url = new URL(`${this.endpoint}${path}`);
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -169,11 +169,11 @@ export class EesClient {
             const response = await request(url, {
               method,
               headers: attemptHeaders,
-              body: options.body,
+              body: options.body ?? null,
               dispatcher: this.agent,
               headersTimeout: remaining,
               bodyTimeout: remaining,
-              signal: options.signal,
+              signal: options.signal ?? null,
             });
             return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
           },
@@ -209,7 +209,7 @@ export class EesClient {
   private async call<T>(
     method: HttpMethod,
     path: string,
-    options: { body?: string; retry: boolean; waitMs?: number; signal?: AbortSignal },
+    options: { body?: string | undefined; retry: boolean; waitMs?: number | undefined; signal?: AbortSignal | undefined },
   ): Promise<{ body: T; headers: Dispatcher.ResponseData['headers'] }> {
     const retries = options.retry ? (this.options.readRetries ?? 3) : 0;
     const response = await this.send(method, path, { body: options.body, retries, waitMs: options.waitMs, signal: options.signal });

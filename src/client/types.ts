@@ -1,3 +1,5 @@
+import type { EesError } from '../core/errors.js';
+
 /** The application-facing shape of an event store: what `connect()` and `openEmbeddedStore()` both return. */
 
 /**
@@ -72,7 +74,7 @@ export interface ReadAllOptions {
 }
 
 export interface ReconnectNotice {
-  readonly error: Error;
+  readonly error: EesError;
   /** The checkpoint the subscription resumes from. */
   readonly checkpoint: number;
   readonly failingForMs: number;

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FORBIDDEN = ['@oclif/', 'ink', 'react', 'aws-cdk-lib', 'better-sqlite3', '@aws-cdk/'];
@@ -38,8 +38,6 @@ export async function resolve(specifier, context, next) {
 const packagesIn = (urls: string[]): string[] => [...new Set(urls.flatMap((url) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? []))].sort();
 
 describe('the client entry point, built', () => {
-  afterAll(() => undefined);
-
   it('loads undici and nothing of the CLI, the UI, CDK or SQLite, also once connected', () => {
     const loaded = modulesLoadedBy(
       'dist/src/client/index.js',
@@ -51,6 +49,14 @@ await store.close();`,
     expect(packages).toContain('undici');
     expect(packages.filter((name) => FORBIDDEN.some((forbidden) => name === forbidden || name.startsWith(forbidden)))).toEqual([]);
     // Nothing of the CLI's own code either.
+    expect(loaded.filter((url) => /\/dist\/(commands|src\/(cli|ui|deploy|engines|dev))\//.test(url))).toEqual([]);
+  });
+
+  it('the Emmett entry loads Emmett and the client, nothing of the CLI, the UI, CDK or SQLite', () => {
+    const loaded = modulesLoadedBy('dist/src/emmett/index.js', "const store = entry.getEesEventStore({ endpoint: 'http://127.0.0.1:9', env: {} }); await store.close();");
+    const packages = packagesIn(loaded);
+    expect(packages).toEqual(expect.arrayContaining(['@event-driven-io/emmett', 'undici']));
+    expect(packages.filter((name) => FORBIDDEN.some((forbidden) => name === forbidden || name.startsWith(forbidden)))).toEqual([]);
     expect(loaded.filter((url) => /\/dist\/(commands|src\/(cli|ui|deploy|engines|dev))\//.test(url))).toEqual([]);
   });
 

@@ -153,28 +153,29 @@ export class RemoteEventStore<E = unknown> implements EventStoreClient<E> {
   }
 
   subscribe<T extends E = E>(options: SubscribeOptions = {}): ChangesetFeed<T> {
-    const store = this;
-    return this.feed<T>(async function* () {
-      let position: SavedPosition | undefined;
-      let start: number;
+    return this.feed<T>(() => this.subscribedPages<T>(options));
+  }
+
+  private async *subscribedPages<T>(options: SubscribeOptions): AsyncGenerator<GlobalPage<T>> {
+    let position: SavedPosition | undefined;
+    let start: number;
+    try {
+      position = options.consumer === undefined ? undefined : consumerPosition(this.http, options.consumer);
+      const saved = await position?.load();
+      start = saved ?? (options.from === 'head' ? await this.http.headCheckpoint() : (options.from ?? 0));
+      await position?.begin(start, saved);
+    } catch (error) {
+      throw typedError(error);
+    }
+    for await (const page of this.globalPages<T>(start, true, options, options)) {
+      yield page;
+      // Every changeset of the page was taken (the next page is asked for): the consumer moves past it.
       try {
-        position = options.consumer === undefined ? undefined : consumerPosition(store.http, options.consumer);
-        const saved = await position?.load();
-        start = saved ?? (options.from === 'head' ? await store.http.headCheckpoint() : (options.from ?? 0));
-        await position?.begin(start, saved);
+        await position?.advance(page.nextCheckpoint);
       } catch (error) {
         throw typedError(error);
       }
-      for await (const page of store.globalPages<T>(start, true, options, options)) {
-        yield page;
-        // Every changeset of the page was taken (the next page is asked for): the consumer moves past it.
-        try {
-          await position?.advance(page.nextCheckpoint);
-        } catch (error) {
-          throw typedError(error);
-        }
-      }
-    });
+    }
   }
 
   private feed<T>(pages: () => AsyncGenerator<GlobalPage<T>>): ChangesetFeed<T> {

@@ -125,14 +125,15 @@ export async function measureClient(smoke: boolean): Promise<ClientFigures> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ees-bench-client-'));
   const server = await startProcess([join(ROOT, 'bin', 'run.js'), 'dev', '--port', '0', '--data-dir', dataDir]);
   try {
-    const rounds = smoke ? 1 : 5;
+    const rounds = smoke ? 1 : 7;
     const durationMs = smoke ? 200 : 2_000;
     const client: number[] = [];
     const bare: number[] = [];
-    // Alternating rounds, so that neither side gets the warmer server or the emptier disk.
+    // Alternating rounds, each side first in turn, so that neither gets the warmer server or the emptier disk.
     for (let round = 0; round < rounds; round++) {
-      bare.push(await bareAppends(server.url, durationMs));
+      if (round % 2 === 0) bare.push(await bareAppends(server.url, durationMs));
       client.push(await clientAppends(server.url, durationMs));
+      if (round % 2 === 1) bare.push(await bareAppends(server.url, durationMs));
     }
     // Enough of the global order for throughput: the appends above, plus wide changesets.
     const store = await connect({ endpoint: server.url, env: {} });
@@ -143,8 +144,9 @@ export async function measureClient(smoke: boolean): Promise<ClientFigures> {
     const subscribed: number[] = [];
     const pages: number[] = [];
     for (let round = 0; round < rounds; round++) {
-      pages.push(await barePages(server.url, head));
+      if (round % 2 === 0) pages.push(await barePages(server.url, head));
       subscribed.push(await subscribedEvents(server.url, head));
+      if (round % 2 === 1) pages.push(await barePages(server.url, head));
     }
     const importRuns = smoke ? 1 : 7;
     return {

@@ -181,8 +181,28 @@ export class RemoteEventStore<E = unknown> implements EventStoreClient<E> {
   private feed<T>(pages: () => AsyncGenerator<GlobalPage<T>>): ChangesetFeed<T> {
     return {
       pages,
-      async *[Symbol.asyncIterator]() {
-        for await (const page of pages()) yield* page.changesets;
+      // By hand rather than a generator over the pages: one promise per changeset instead of a chain
+      // of generators (a third of subscribe's time at 1,000-changeset pages). The next page, and so
+      // a consumer's advance, is asked for only once the last changeset of a page was taken.
+      [Symbol.asyncIterator](): AsyncIterator<GlobalChangeset<T>> {
+        const source = pages();
+        let page: readonly GlobalChangeset<T>[] = [];
+        let index = 0;
+        return {
+          async next(): Promise<IteratorResult<GlobalChangeset<T>>> {
+            while (index >= page.length) {
+              const fetched = await source.next();
+              if (fetched.done === true) return { done: true, value: undefined };
+              page = fetched.value.changesets;
+              index = 0;
+            }
+            return { done: false, value: page[index++]! };
+          },
+          async return(): Promise<IteratorResult<GlobalChangeset<T>>> {
+            await source.return(undefined);
+            return { done: true, value: undefined };
+          },
+        };
       },
     };
   }
@@ -203,7 +223,15 @@ export class RemoteEventStore<E = unknown> implements EventStoreClient<E> {
         for (const wire of batch.changesets as readonly WireGlobalChangeset[]) {
           const sent = (wire as { first_event_id?: unknown }).first_event_id;
           const firstEventId = typeof sent === 'number' ? sent : await numbering?.firstEventId(wire);
-          changesets.push({ ...changesetOf<T>(wire.stream_id, wire), checkpoint: wire.checkpoint, firstEventId });
+          changesets.push({
+            streamId: wire.stream_id,
+            changesetId: wire.changeset_id,
+            events: wire.events as T[],
+            metadata: wire.metadata,
+            committedAt: wire.committed_at,
+            checkpoint: wire.checkpoint,
+            firstEventId,
+          });
         }
         yield { changesets, nextCheckpoint: batch.nextCheckpoint ?? from };
       }

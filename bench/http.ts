@@ -32,7 +32,7 @@ function median(values: readonly number[]): number {
 }
 const BODY = JSON.stringify({ events: [{ type: 'ItemAdded', sku: 'sku-1', quantity: 1 }], metadata: { source: 'bench' } });
 
-async function startProcess(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+export async function startProcess(args: string[]): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   return new Promise((resolve, reject) => {
@@ -45,7 +45,7 @@ async function startProcess(args: string[]): Promise<{ url: string; child: Child
   });
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { NewChangeset } from '../src/core/types.js';
 import { SqliteEngine } from '../src/engines/sqlite/engine.js';
 import { createApiHandler } from '../src/http/handler.js';
+import { measureClient } from './client.js';
 import { measureCost, renderCostModel, unitsPerChangeset } from './cost.js';
 import { measureDynamoDb } from './dynamodb.js';
 import { measureHttp } from './http.js';
@@ -89,7 +90,7 @@ async function globalReadEventsPerSecond(): Promise<number> {
   });
 }
 
-/** `--only=http` (or appends, reads, lambda, dynamodb, publisher, cost, memory) runs one part; `--lambda-baseline=<dir>` compares the bundles' load time with another build's dist/lambda. */
+/** `--only=http` (or appends, reads, client, lambda, dynamodb, publisher, cost, memory) runs one part; `--lambda-baseline=<dir>` compares the bundles' load time with another build's dist/lambda. */
 const only = process.argv.find((argument) => argument.startsWith('--only='))?.slice('--only='.length);
 const runs = (part: string): boolean => only === undefined || only === part;
 
@@ -116,6 +117,30 @@ async function main(): Promise<void> {
     });
     rows.push({ scenario: `follow latency through ees dev: commit → visible to a long-polling follower, p50 (${http.followSamples} samples)`, value: http.followP50Ms, unit: 'ms', decimals: 2 });
     rows.push({ scenario: `follow latency through ees dev: commit → visible to a long-polling follower, p99 (${http.followSamples} samples)`, value: http.followP99Ms, unit: 'ms', decimals: 2 });
+  }
+
+  if (runs('client')) {
+    const client = await measureClient(smoke);
+    rows.push({
+      scenario: `client appends/s through ees dev, ${8} writers: append() vs the same requests with a bare undici Pool (median of ${client.rounds} alternating rounds)`,
+      value: client.clientAppendsPerSecond,
+      unit: 'commits/s',
+      baseline: client.bareAppendsPerSecond,
+    });
+    rows.push({
+      scenario: `subscribe() from checkpoint 0 to the head through ees dev vs reading the same pages with bare undici (median of ${client.rounds})`,
+      value: client.clientEventsPerSecond,
+      unit: 'events/s',
+      baseline: client.bareEventsPerSecond,
+    });
+    rows.push({
+      scenario: `import of elastic-event-store/client in a fresh process (${Math.round(client.bundleBytes / 1024)} KiB bundled, minified) vs undici alone (${Math.round(client.undiciBundleBytes / 1024)} KiB); fewer ms is better`,
+      value: client.importMs,
+      unit: 'ms',
+      baseline: client.undiciImportMs,
+      lowerIsBetter: true,
+      decimals: 1,
+    });
   }
 
   const lambdaBaseline = process.argv.find((argument) => argument.startsWith('--lambda-baseline='))?.slice('--lambda-baseline='.length);

@@ -47,20 +47,23 @@ Exit codes: 0 committed, 2 invalid input, 3 conflict, 5 unreachable, 6 refused, 
     const { args, flags } = await this.parse(Append);
     validateStreamId(args.stream);
     const { text, source } = await readInput(flags.file);
-    const body = parseChangesetInput(text, source, { ...(flags.metadata === undefined ? {} : { metadata: flags.metadata }), raw: flags.raw });
+    const body = parseChangesetInput(text, source, { metadata: flags.metadata, raw: flags.raw });
     const expectation: Expectation =
       flags['expect-event'] === undefined ? { kind: 'changeset', value: flags.expect ?? 0 } : { kind: 'event', value: flags['expect-event'] };
     checkChangesetLocally(args.stream, expectation, body);
 
-    const client = await this.connect(flags);
+    const store = await this.connect(flags);
     const json = this.jsonOutput(flags);
     let result;
     try {
-      result = await client.commit(args.stream, body, expectation.kind === 'event' ? { event: expectation.value } : { changeset: expectation.value });
+      result = await store.append(args.stream, body.events, {
+        expect: expectation.kind === 'event' ? { event: expectation.value } : { changeset: expectation.value },
+        metadata: body.metadata,
+      });
     } catch (error) {
       throw explainCommitFailure(error, args.stream, expectation);
     }
-    if (json) this.print(JSON.stringify(result));
-    else this.print(`${this.colors(flags).green('✔')} ${args.stream}: changeset ${result.changeset_id}`);
+    if (json) this.print(JSON.stringify({ stream_id: result.streamId, changeset_id: result.changesetId }));
+    else this.print(`${this.colors(flags).green('✔')} ${args.stream}: changeset ${result.changesetId}`);
   }
 }

@@ -53,52 +53,44 @@ one JSON line each, in the shape AWS sends to the indexer's dead-letter queue.`;
     const token = flags.token === undefined ? {} : { token: flags.token };
     // Signals are handled from the start: one that arrives while the store starts (DynamoDB Local
     // takes seconds) stops what was started, instead of killing this process and leaving a JVM behind.
-    const stopping = new AbortController();
-    const stop = (): void => stopping.abort();
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    const stopping = this.stopSignal();
+    let store: { url: string; close(): Promise<void> };
+    let where: string;
     try {
-      let store: { url: string; close(): Promise<void> };
-      let where: string;
-      try {
-        if (flags.engine === 'dynamodb') {
-          const { startDynamoDbStore } = await import('../src/dev/dynamodb-store.js');
-          const running = await startDynamoDbStore({
-            host: flags.host,
-            port: flags.port,
-            tablePrefix: flags['table-prefix'],
-            signal: stopping.signal,
-            deadLetterFile: resolve(flags['data-dir'], DEAD_LETTER_FILE),
-            ...token,
-            ...(flags['dynamodb-endpoint'] === undefined ? {} : { dynamodbEndpoint: flags['dynamodb-endpoint'] }),
-          });
-          store = running;
-          where = `DynamoDB at ${running.dynamodbEndpoint}${flags['dynamodb-endpoint'] === undefined ? ' (DynamoDB Local, in memory)' : ''}, tables ${running.tables.events} and ${running.tables.meta}`;
-        } else {
-          const { startEmbeddedStore } = await import('../src/dev/embedded.js');
-          const running = await startEmbeddedStore({ dataDir: resolve(flags['data-dir']), host: flags.host, port: flags.port, ...token });
-          store = running;
-          where = running.databasePath;
-        }
-      } catch (error) {
-        // Stopped while starting: what was started has been stopped, and that is no failure.
-        if (stopping.signal.aborted) return;
-        throw error;
+      if (flags.engine === 'dynamodb') {
+        const { startDynamoDbStore } = await import('../src/dev/dynamodb-store.js');
+        const running = await startDynamoDbStore({
+          host: flags.host,
+          port: flags.port,
+          tablePrefix: flags['table-prefix'],
+          signal: stopping,
+          deadLetterFile: resolve(flags['data-dir'], DEAD_LETTER_FILE),
+          ...token,
+          ...(flags['dynamodb-endpoint'] === undefined ? {} : { dynamodbEndpoint: flags['dynamodb-endpoint'] }),
+        });
+        store = running;
+        where = `DynamoDB at ${running.dynamodbEndpoint}${flags['dynamodb-endpoint'] === undefined ? ' (DynamoDB Local, in memory)' : ''}, tables ${running.tables.events} and ${running.tables.meta}`;
+      } else {
+        const { startEmbeddedStore } = await import('../src/dev/embedded.js');
+        const running = await startEmbeddedStore({ dataDir: resolve(flags['data-dir']), host: flags.host, port: flags.port, ...token });
+        store = running;
+        where = running.databasePath;
       }
-      if (!stopping.signal.aborted) {
-        const auth = flags.token === undefined ? '' : ' Requests need the bearer token.';
-        this.log(`Elastic Event Store listening on ${store.url}\nData: ${where}.${auth} Stop with Ctrl-C.`);
-        await new Promise((resolveStopped) => stopping.signal.addEventListener('abort', resolveStopped, { once: true }));
-      }
-      try {
-        await store.close();
-      } catch (error) {
-        this.logToStderr(`ees: ${String(error)}`);
-        process.exitCode = 1;
-      }
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+    } catch (error) {
+      // Stopped while starting: what was started has been stopped, and that is no failure.
+      if (stopping.aborted) return;
+      throw error;
+    }
+    if (!stopping.aborted) {
+      const auth = flags.token === undefined ? '' : ' Requests need the bearer token.';
+      this.log(`Elastic Event Store listening on ${store.url}\nData: ${where}.${auth} Stop with Ctrl-C.`);
+      await new Promise((resolveStopped) => stopping.addEventListener('abort', resolveStopped, { once: true }));
+    }
+    try {
+      await store.close();
+    } catch (error) {
+      this.logToStderr(`ees: ${String(error)}`);
+      process.exitCode = 1;
     }
   }
 }

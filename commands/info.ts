@@ -21,7 +21,7 @@ Exit codes: 0 shown, 2 invalid input, 4 stream not found, 5 unreachable, 6 refus
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Info);
     validateStreamId(args.stream);
-    const client = await this.connect(flags);
+    const client = (await this.connect(flags)).http;
     const head = await readStreamHead(client, args.stream);
     if (this.jsonOutput(flags)) {
       this.print(JSON.stringify(head));

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { ClientCommand } from '../src/cli/client-command.js';
-import { formatChangeset, formatEvent } from '../src/cli/format.js';
+import { formatChangeset, formatEvent, wireChangeset } from '../src/cli/format.js';
 import { streamOutputFlags } from '../src/cli/output-flags.js';
 import { EesError } from '../src/core/errors.js';
 import { toJsonText } from '../src/core/json-text.js';
@@ -35,27 +35,24 @@ Exit codes: 0 printed, 2 invalid input, 4 stream not found, 5 unreachable, 6 ref
     if (flags.from !== undefined && flags.to !== undefined && flags.from > flags.to) {
       throw new EesError('INVALID_USAGE', `--from ${flags.from} is after --to ${flags.to}.`);
     }
-    const client = await this.connect(flags);
+    const store = await this.connect(flags);
     const json = this.jsonOutput(flags);
     const color = this.colors(flags);
-    const range = { ...(flags.from === undefined ? {} : { from: flags.from }), ...(flags.to === undefined ? {} : { to: flags.to }) };
+    const range = { from: flags.from, to: flags.to };
     let left = flags.count ?? Number.POSITIVE_INFINITY;
     if (flags.events || flags['data-only']) {
-      for await (const events of client.readStream(args.stream, 'events', range)) {
-        for (const event of events) {
-          if (left-- <= 0) return;
-          if (flags['data-only']) this.print(toJsonText(event.data));
-          else this.print(json ? toJsonText({ stream_id: args.stream, event_id: event.id, data: event.data }) : formatEvent(color, event));
-        }
+      for await (const event of store.readStream(args.stream, { by: 'event', ...range })) {
+        if (left-- <= 0) return;
+        if (flags['data-only']) this.print(toJsonText(event.data));
+        else this.print(json ? toJsonText({ stream_id: args.stream, event_id: event.eventId, data: event.data }) : formatEvent(color, { id: event.eventId, data: event.data }));
       }
       return;
     }
-    for await (const changesets of client.readStream(args.stream, 'changesets', range)) {
-      for (const changeset of changesets) {
-        if (left-- <= 0) return;
-        if (json) this.print(toJsonText({ stream_id: args.stream, ...changeset }));
-        else for (const line of formatChangeset(color, { stream_id: args.stream, ...changeset }, { showStream: false })) this.print(line);
-      }
+    for await (const changeset of store.readStream(args.stream, range)) {
+      if (left-- <= 0) return;
+      const wire = wireChangeset(changeset);
+      if (json) this.print(toJsonText(wire));
+      else for (const line of formatChangeset(color, wire, { showStream: false })) this.print(line);
     }
   }
 }

@@ -29,7 +29,7 @@ Exit codes: 0 shown, 5 unreachable (without --watch; with --watch it keeps retry
     // The panel shows its own state ("Reading…", the error); a notice on stderr would break its frames.
     this.slowNotices = false;
     const intervalMs = parseDuration(flags.interval, '--interval');
-    const client = await this.connect(flags);
+    const client = (await this.connect(flags)).http;
     const target = this.target!;
 
     if (this.jsonOutput(flags)) {
@@ -43,7 +43,8 @@ Exit codes: 0 shown, 5 unreachable (without --watch; with --watch it keeps retry
     } catch (error) {
       if (!flags.watch) throw error;
     }
-    let failure: unknown;
+    // Whatever the reading threw (an EesError or another Error), rethrown once the view has exited.
+    let failure: Error | undefined;
     const [{ render }, { createElement }, { StatsApp }, { clearScreenWhenNarrowed }, { default: chalk }] = await Promise.all([
       import('ink'),
       import('react'),
@@ -63,7 +64,7 @@ Exit codes: 0 shown, 5 unreachable (without --watch; with --watch it keeps retry
         watch: flags.watch,
         intervalMs,
         onFailure: (error: unknown) => {
-          failure = error;
+          failure = error instanceof Error ? error : new Error(String(error));
         },
       }),
       { exitOnCtrlC: true },
@@ -79,29 +80,18 @@ Exit codes: 0 shown, 5 unreachable (without --watch; with --watch it keeps retry
       this.print(JSON.stringify(readingAsJson(await read())));
       return;
     }
-    let stopped = false;
-    const stop = (): void => {
-      stopped = true;
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const stopped = this.stopSignal();
     let previous: StatsReading | undefined;
-    try {
-      while (!stopped) {
-        try {
-          const reading = await read();
-          this.print(JSON.stringify(readingAsJson(reading, previous === undefined ? undefined : rateBetween(previous, reading))));
-          previous = reading;
-        } catch (error) {
-          if (!(error instanceof EesError)) throw error;
-          this.print(JSON.stringify({ at: new Date().toISOString(), error: error.code, message: error.message }));
-        }
-        const started = Date.now();
-        while (!stopped && Date.now() - started < intervalMs) await sleep(Math.min(100, intervalMs));
+    while (!stopped.aborted) {
+      try {
+        const reading = await read();
+        this.print(JSON.stringify(readingAsJson(reading, previous === undefined ? undefined : rateBetween(previous, reading))));
+        previous = reading;
+      } catch (error) {
+        if (!(error instanceof EesError)) throw error;
+        this.print(JSON.stringify({ at: new Date().toISOString(), error: error.code, message: error.message }));
       }
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      await sleep(intervalMs, stopped);
     }
   }
 }

@@ -32,7 +32,7 @@ Exit codes: 0 answering, 5 unreachable or not an ees server, 6 refused.`;
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Status);
-    const client = await this.connect(flags);
+    const client = (await this.connect(flags)).http;
     const target = this.target!;
     const json = this.jsonOutput(flags);
     const color = this.colors(flags);

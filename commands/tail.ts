@@ -1,15 +1,22 @@
 import { Args, Flags } from '@oclif/core';
-import { checkpointFilePosition, consumerPosition, startOf, type FromCheckpoint, type SavedPosition } from '../src/client/consumers.js';
+import { consumerPosition, startOf, type FromCheckpoint, type SavedPosition } from '../src/client/consumers.js';
+import { checkpointFilePosition } from '../src/cli/checkpoint-file.js';
 import { deliverToCommand } from '../src/client/exec-delivery.js';
-import { tailGlobal, tailRecords, tailStream, type FollowRetry, type TailBatch } from '../src/client/follow.js';
-import type { EesClient } from '../src/client/http-client.js';
+import { tailRecords, tailStream, type FollowRetry, type TailBatch } from '../src/client/follow.js';
+import type { ChangesetFeed } from '../src/client/remote-store.js';
+import type { RemoteEventStore } from '../src/client/remote-store.js';
 import { ClientCommand } from '../src/cli/client-command.js';
 import { withOptionalValue } from '../src/cli/optional-value.js';
 import { parseDuration } from '../src/cli/duration.js';
-import { formatTailRecord } from '../src/cli/format.js';
+import { formatTailRecord, wireChangeset } from '../src/cli/format.js';
 import { streamOutputFlags } from '../src/cli/output-flags.js';
 import { EesError } from '../src/core/errors.js';
 import { validateStreamId } from '../src/core/params.js';
+
+/** The library's pages as the batches ees tail prints and delivers: the API's own shape. */
+async function* wireBatches(feed: ChangesetFeed): AsyncGenerator<TailBatch> {
+  for await (const page of feed.pages()) yield { changesets: page.changesets.map(wireChangeset), nextCheckpoint: page.nextCheckpoint };
+}
 
 /** What a bare `--from-checkpoint` is given before parsing (see withOptionalValue). */
 const BARE_FROM_CHECKPOINT = 'saved';
@@ -89,7 +96,7 @@ Exit codes: 0 done or interrupted, 2 invalid input, 3 another runner moved the c
   private followRetry(maxWait: string | undefined, json: boolean): FollowRetry {
     const interactive = process.stderr.isTTY === true && !json;
     return {
-      ...(maxWait === undefined ? {} : { maxWaitMs: parseDuration(maxWait, '--max-wait') }),
+      maxWaitMs: maxWait === undefined ? undefined : parseDuration(maxWait, '--max-wait'),
       onReconnecting: ({ error, checkpoint, retryInMs }) =>
         process.stderr.write(`ees: ${interactive ? 'reconnecting… ' : ''}${error.message.replace(/\.$/, '')}; retrying in ${retryInMs / 1000}s from checkpoint ${checkpoint}.\n`),
       onReconnected: () => process.stderr.write('ees: reconnected.\n'),
@@ -110,58 +117,52 @@ Exit codes: 0 done or interrupted, 2 invalid input, 3 another runner moved the c
       throw new EesError('INVALID_USAGE', '--from is a changeset id of STREAM; for the global order use --from-checkpoint.');
     }
 
-    const client = await this.connect(flags);
+    const store = await this.connect(flags);
+    const client = store.http;
     const exec = flags.exec;
     // --exec hands the command JSON Lines.
     const json = exec !== undefined || this.jsonOutput(flags);
     const color = this.colors(flags);
-    const stop = new AbortController();
-    const onSignal = (): void => stop.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const stop = this.stopSignal();
+    const unit = flags['data-only'] ? 'data' : flags.events ? 'events' : 'changesets';
 
-    try {
-      let batches: AsyncGenerator<TailBatch>;
-      const checkpointFile = flags['checkpoint-file'];
-      const retry = this.followRetry(flags['max-wait'], json);
-      let position: SavedPosition | undefined;
-      if (args.stream === undefined) {
-        position = flags.consumer !== undefined ? consumerPosition(client, flags.consumer) : checkpointFile === undefined ? undefined : checkpointFilePosition(checkpointFile);
-        const saved = await position?.load();
-        const start = startOf({ fromCheckpoint: flags['from-checkpoint'], saved, source: position });
-        const from = start === 'head' ? (flags.follow ? await client.headCheckpoint() : 0) : start;
-        if (checkpointFile !== undefined && saved !== undefined) await this.warnBeyondHead(client, checkpointFile, saved);
-        await position?.begin(from, saved);
-        batches = tailGlobal(client, { from, limit: flags.limit, follow: flags.follow, signal: stop.signal, retry });
-      } else {
-        batches = tailStream(client, args.stream, { from: flags.from, limit: flags.limit, follow: flags.follow, signal: stop.signal, retry });
-      }
-      const unit = flags['data-only'] ? 'data' : flags.events ? 'events' : 'changesets';
-      for await (const batch of tailRecords(client, batches, { unit, ...(flags.count === undefined ? {} : { count: flags.count }) })) {
-        // With --exec the batch's lines go to the command, all at once; otherwise to stdout.
-        const lines: string[] = [];
-        for (const record of batch.records) {
-          for (const line of formatTailRecord(color, record, { json, showStream: args.stream === undefined })) {
-            if (exec === undefined) this.print(line);
-            else lines.push(line);
-          }
+    let batches: AsyncIterable<TailBatch>;
+    const checkpointFile = flags['checkpoint-file'];
+    const retry = this.followRetry(flags['max-wait'], json);
+    let position: SavedPosition | undefined;
+    if (args.stream === undefined) {
+      position = flags.consumer !== undefined ? consumerPosition(client, flags.consumer) : checkpointFile === undefined ? undefined : checkpointFilePosition(checkpointFile);
+      const saved = await position?.load();
+      const start = startOf({ fromCheckpoint: flags['from-checkpoint'], saved, source: position });
+      const from = start === 'head' ? (flags.follow ? await store.headCheckpoint() : 0) : start;
+      if (checkpointFile !== undefined && saved !== undefined) await this.warnBeyondHead(store, checkpointFile, saved);
+      await position?.begin(from, saved);
+      const feed = { from, pageSize: flags.limit, signal: stop, eventIds: unit === 'events' };
+      batches = wireBatches(flags.follow ? store.subscribe({ ...feed, ...retry }) : store.readAll(feed));
+    } else {
+      batches = tailStream(client, args.stream, { from: flags.from, limit: flags.limit, follow: flags.follow, signal: stop, retry });
+    }
+    for await (const batch of tailRecords(client, batches, { unit, count: flags.count })) {
+      // With --exec the batch's lines go to the command, all at once; otherwise to stdout.
+      const lines: string[] = [];
+      for (const record of batch.records) {
+        for (const line of formatTailRecord(color, record, { json, showStream: args.stream === undefined })) {
+          if (exec === undefined) this.print(line);
+          else lines.push(line);
         }
-        const next = batch.nextCheckpoint;
-        if (exec !== undefined && next !== undefined) {
-          const from = batch.records[0]?.changeset.checkpoint ?? next;
-          if (!(await deliverToCommand(exec, { lines, from, next }, stop.signal))) break;
-        }
-        if (next !== undefined) await position?.advance(next);
       }
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      const next = batch.nextCheckpoint;
+      if (exec !== undefined && next !== undefined) {
+        const from = batch.records[0]?.changeset.checkpoint ?? next;
+        if (!(await deliverToCommand(exec, { lines, from, next }, stop))) break;
+      }
+      if (next !== undefined) await position?.advance(next);
     }
   }
 
   /** A checkpoint file ahead of the store, e.g. after the store was recreated, would skip everything silently. */
-  private async warnBeyondHead(client: EesClient, path: string, saved: number): Promise<void> {
-    const head = await client.headCheckpoint();
+  private async warnBeyondHead(store: RemoteEventStore, path: string, saved: number): Promise<void> {
+    const head = await store.headCheckpoint();
     if (saved > head) {
       process.stderr.write(`ees: warning: the checkpoint in ${path} (${saved}) is beyond the head of the global order (${head}): was the store recreated? Nothing is printed until the head passes it; remove ${path} to start over.\n`);
     }

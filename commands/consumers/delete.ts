@@ -17,7 +17,7 @@ Exit codes: 0 deleted, 2 invalid name, 4 no such consumer, 5 unreachable, 6 refu
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ConsumersDelete);
     validateConsumerName(args.name);
-    const client = await this.connect(flags);
+    const client = (await this.connect(flags)).http;
     await client.deleteConsumer(args.name);
     if (this.jsonOutput(flags)) this.print(JSON.stringify({ name: args.name, deleted: true }));
     else this.print(`Consumer ${args.name} deleted.`);

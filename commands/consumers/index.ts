@@ -13,7 +13,7 @@ Exit codes: 0 listed, 5 unreachable, 6 refused.`;
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Consumers);
-    const client = await this.connect(flags);
+    const client = (await this.connect(flags)).http;
     const listing = await client.listConsumers();
     if (this.jsonOutput(flags)) {
       this.print(JSON.stringify(listing));

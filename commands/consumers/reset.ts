@@ -23,7 +23,7 @@ Exit codes: 0 reset, 2 invalid name or a checkpoint beyond the head, 5 unreachab
   async run(): Promise<void> {
     const { args, flags } = await this.parse(ConsumersReset);
     validateConsumerName(args.name);
-    const client = await this.connect(flags);
+    const client = (await this.connect(flags)).http;
     const consumer = await client.resetConsumer(args.name, flags.to);
     if (this.jsonOutput(flags)) this.print(JSON.stringify(consumer));
     else this.print(`Consumer ${consumer.name} is at ${consumer.position} (lag ${consumer.lag}).`);

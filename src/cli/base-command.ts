@@ -48,6 +48,34 @@ export abstract class EesCommand extends Command {
     return parsed;
   }
 
+  private stopping: { readonly signal: AbortSignal; readonly release: () => void } | undefined;
+
+  /**
+   * Aborted on SIGINT or SIGTERM: how a long-running command (dev, tail, stats --watch) is asked
+   * to stop cleanly. Later signals are absorbed while it stops; the handlers go when the command ends.
+   */
+  protected stopSignal(): AbortSignal {
+    if (this.stopping === undefined) {
+      const controller = new AbortController();
+      const stop = (): void => controller.abort();
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      this.stopping = {
+        signal: controller.signal,
+        release: () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+        },
+      };
+    }
+    return this.stopping.signal;
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    this.stopping?.release();
+    return super.finally(error);
+  }
+
   /** Keys a command adds to its JSON error object (status adds the target, for one). */
   protected errorJsonExtras(_error: unknown): Record<string, unknown> {
     return {};

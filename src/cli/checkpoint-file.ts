@@ -1,6 +1,7 @@
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EesError } from '../core/errors.js';
+import type { SavedPosition } from '../client/consumers.js';
 import { parseCheckpointFile } from '../client/follow.js';
 
 /** The checkpoint stored in `path`, or undefined when the file does not exist yet. */
@@ -49,4 +50,14 @@ async function syncFolder(folder: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** `ees tail --checkpoint-file F`: the position kept in a local file. */
+export function checkpointFilePosition(path: string): SavedPosition {
+  return {
+    label: `checkpoint file ${path}`,
+    load: () => loadCheckpoint(path),
+    begin: (start) => saveCheckpoint(path, start),
+    advance: (next) => saveCheckpoint(path, next),
+  };
 }

@@ -1,7 +1,9 @@
 import { Flags } from '@oclif/core';
 import { Chalk, type ChalkInstance } from 'chalk';
-import { DEFAULT_COMMIT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, EesClient, type ClientOptions } from '../client/http-client.js';
-import { redactEndpoint, resolveTarget, type Target } from '../client/target.js';
+import { httpClientFor, targetOf } from '../client/connect.js';
+import { DEFAULT_COMMIT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from '../client/http-client.js';
+import { RemoteEventStore } from '../client/remote-store.js';
+import { redactEndpoint, type Target } from '../client/target.js';
 import { EesCommand } from './base-command.js';
 import { parseDuration } from './duration.js';
 
@@ -33,8 +35,8 @@ export const targetFlags = {
 };
 
 interface OutputFlags {
-  readonly json?: boolean;
-  readonly color?: boolean;
+  readonly json?: boolean | undefined;
+  readonly color?: boolean | undefined;
 }
 
 /**
@@ -45,43 +47,35 @@ export abstract class ClientCommand extends EesCommand {
   static override enableJsonFlag = true;
   static override baseFlags = { ...EesCommand.baseFlags, ...targetFlags };
 
-  private client: EesClient | undefined;
+  private store: RemoteEventStore | undefined;
   protected target: Target | undefined;
 
   /** Whether a slow request may print a notice on stderr (not under a full-screen view). */
   protected slowNotices = true;
 
-  protected async connect(flags: { endpoint?: string; profile?: string; token?: string; stack?: string; region?: string; timeout?: string; json?: boolean }): Promise<EesClient> {
-    const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
-    this.target = await resolveTarget({
-      endpointFlag: flags.endpoint,
-      profileFlag: flags.profile,
-      tokenFlag: flags.token,
-      stackFlag: flags.stack,
-      regionFlag: flags.region,
-      stackProfile: async (stackName, region) => (await import('../client/stack-target.js')).profileFromStack(stackName, region),
-      env: process.env,
-      configDir: this.config.configDir,
-    });
+  /**
+   * The library's client for the target the flags name (the same resolution as `connect()`);
+   * `.http` has every route of the API for the commands that report on the store.
+   */
+  protected async connect(flags: {
+    endpoint?: string | undefined;
+    profile?: string | undefined;
+    token?: string | undefined;
+    stack?: string | undefined;
+    region?: string | undefined;
+    timeout?: string | undefined;
+    json?: boolean | undefined;
+  }): Promise<RemoteEventStore> {
+    const timeout = flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout');
+    this.target = await targetOf({ endpoint: flags.endpoint, profile: flags.profile, token: flags.token, stack: flags.stack, region: flags.region, configDir: this.config.configDir });
     const shown = redactEndpoint(this.target.endpoint);
-    const common: Omit<ClientOptions, 'endpoint'> = {
-      ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      ...(this.slowNotices && process.stderr.isTTY === true && flags.json !== true
-        ? { onSlow: ({ timeoutMs: limit }) => process.stderr.write(`ees: waiting for ${shown}… (gives up after ${limit / 1000}s; --timeout to change)\n`) }
-        : {}),
-    };
-    if (this.target.auth === 'iam') {
-      // Loaded only for IAM targets: the signer and the AWS credential chain are slow to import.
-      const { createSigner } = await import('../client/sigv4.js');
-      this.client = new EesClient({
-        ...common,
-        endpoint: this.target.endpoint,
-        sign: createSigner({ region: this.target.region || process.env['AWS_REGION'] || 'us-east-1' }),
-      });
-      return this.client;
-    }
-    this.client = new EesClient({ ...common, endpoint: this.target.endpoint, ...(this.target.token === undefined ? {} : { token: this.target.token }) });
-    return this.client;
+    const notices = this.slowNotices && process.stderr.isTTY === true && flags.json !== true;
+    const http = await httpClientFor(this.target, {
+      timeout,
+      onSlow: notices ? ({ timeoutMs: limit }) => process.stderr.write(`ees: waiting for ${shown}… (gives up after ${limit / 1000}s; --timeout to change)\n`) : undefined,
+    });
+    this.store = new RemoteEventStore(http);
+    return this.store;
   }
 
   protected jsonOutput(flags: OutputFlags): boolean {
@@ -99,7 +93,7 @@ export abstract class ClientCommand extends EesCommand {
   }
 
   protected override async finally(error: Error | undefined): Promise<unknown> {
-    await this.client?.close();
+    await this.store?.close();
     return super.finally(error);
   }
 

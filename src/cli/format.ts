@@ -2,8 +2,24 @@ import type { ChalkInstance } from 'chalk';
 import { toJsonText } from '../core/json-text.js';
 import type { StreamEvent } from '../client/http-client.js';
 import type { TailedChangeset, TailRecord } from '../client/follow.js';
+import type { Changeset, GlobalChangeset } from '../client/types.js';
 
 /** Human-readable lines for a terminal. Machine output is JSON and never goes through here. */
+
+/** A changeset of the client library as the CLI prints it: the API's own shape (snake_case). */
+export function wireChangeset(changeset: Changeset | GlobalChangeset): TailedChangeset {
+  const checkpoint = 'checkpoint' in changeset ? changeset.checkpoint : undefined;
+  const firstEventId = 'firstEventId' in changeset ? changeset.firstEventId : undefined;
+  return {
+    stream_id: changeset.streamId,
+    changeset_id: changeset.changesetId,
+    events: changeset.events,
+    metadata: changeset.metadata,
+    ...(changeset.committedAt === undefined ? {} : { committed_at: changeset.committedAt }),
+    ...(checkpoint === undefined ? {} : { checkpoint }),
+    ...(firstEventId === undefined ? {} : { first_event_id: firstEventId }),
+  };
+}
 
 // Stored data may be nested deeper than JSON.stringify can go.
 const compact = (value: unknown): string => toJsonText(value);

@@ -14,7 +14,7 @@ export function checkedProfileName(name: string): string {
 export abstract class ProfileCommand extends EesCommand {
   static override enableJsonFlag = true;
 
-  protected wantsJson(flags: { json?: boolean }): boolean {
+  protected wantsJson(flags: { json?: boolean | undefined }): boolean {
     return flags.json === true || !process.stdout.isTTY;
   }
 

@@ -1,4 +1,3 @@
-import { loadCheckpoint, saveCheckpoint } from '../cli/checkpoint-file.js';
 import { validateConsumerName } from '../core/consumers.js';
 import { EesError } from '../core/errors.js';
 import type { EesClient } from './http-client.js';
@@ -49,15 +48,6 @@ export function consumerPosition(client: EesClient, name: string): SavedPosition
       await client.advanceConsumer(name, next, expected).catch(conflict);
       expected = next;
     },
-  };
-}
-
-export function checkpointFilePosition(path: string): SavedPosition {
-  return {
-    label: `checkpoint file ${path}`,
-    load: () => loadCheckpoint(path),
-    begin: (start) => saveCheckpoint(path, start),
-    advance: (next) => saveCheckpoint(path, next),
   };
 }
 

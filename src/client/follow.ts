@@ -1,17 +1,20 @@
 import { EesError } from '../core/errors.js';
 import type { EesClient, GlobalChangeset, StreamChangeset } from './http-client.js';
 import { retrying } from './retrying.js';
+import type { ReconnectNotice } from './types.js';
 
 /** One changeset as `ees tail` prints it; `checkpoint` is known when it came from the global order. */
 export interface TailedChangeset extends StreamChangeset {
   readonly stream_id: string;
   readonly checkpoint?: number;
+  /** Sent by servers that number the global order's events; else learnt by EventNumbering. */
+  readonly first_event_id?: number;
 }
 
 export interface TailBatch {
   readonly changesets: readonly TailedChangeset[];
   /** The global checkpoint to resume from after this batch, when walking the global order. */
-  readonly nextCheckpoint?: number;
+  readonly nextCheckpoint?: number | undefined;
 }
 
 /** The longest long poll the API allows; a follower waits this long per request when idle. */
@@ -26,23 +29,16 @@ function isTransient(error: unknown): error is EesError {
   return error instanceof EesError && (error.code === 'ENDPOINT_UNREACHABLE' || error.code === 'INTERNAL_ERROR' || error.code === 'REQUEST_TIMEOUT');
 }
 
-export interface ReconnectNotice {
-  readonly error: EesError;
-  /** The checkpoint the follower resumes from. */
-  readonly checkpoint: number;
-  /** How long it has been failing, and how long until the next try. */
-  readonly failingForMs: number;
-  readonly retryInMs: number;
-}
+export type { ReconnectNotice };
 
 export interface FollowRetry {
   /** Give up once it has failed for this long (undefined: never). */
-  readonly maxWaitMs?: number;
-  readonly onReconnecting?: (notice: ReconnectNotice) => void;
-  readonly onReconnected?: () => void;
+  readonly maxWaitMs?: number | undefined;
+  readonly onReconnecting?: ((notice: ReconnectNotice) => void) | undefined;
+  readonly onReconnected?: (() => void) | undefined;
   /** Backoff: the first pause, doubled up to the cap. */
-  readonly firstPauseMs?: number;
-  readonly maxPauseMs?: number;
+  readonly firstPauseMs?: number | undefined;
+  readonly maxPauseMs?: number | undefined;
 }
 
 /**
@@ -52,7 +48,7 @@ export interface FollowRetry {
  */
 export async function* tailGlobal(
   client: EesClient,
-  options: { from: number; limit: number; follow: boolean; signal?: AbortSignal; retry?: FollowRetry },
+  options: { from: number; limit: number; follow: boolean; signal?: AbortSignal | undefined; retry?: FollowRetry | undefined },
 ): AsyncGenerator<TailBatch> {
   let checkpoint = options.from;
   let failingSince: number | undefined;
@@ -108,7 +104,7 @@ export async function* tailGlobal(
 export async function* tailStream(
   client: EesClient,
   streamId: string,
-  options: { from: number | undefined; limit: number; follow: boolean; signal?: AbortSignal; retry?: FollowRetry },
+  options: { from: number | undefined; limit: number; follow: boolean; signal?: AbortSignal | undefined; retry?: FollowRetry | undefined },
 ): AsyncGenerator<TailBatch> {
   const globalStart = options.follow ? await client.headCheckpoint() : 0;
   let lastSeen = 0;
@@ -127,7 +123,7 @@ export async function* tailStream(
     lastSeen = Number.NEGATIVE_INFINITY;
   }
   if (!options.follow) return;
-  for await (const batch of tailGlobal(client, { from: globalStart, limit: options.limit, follow: true, signal: options.signal, ...(options.retry === undefined ? {} : { retry: options.retry }) })) {
+  for await (const batch of tailGlobal(client, { from: globalStart, limit: options.limit, follow: true, signal: options.signal, retry: options.retry })) {
     const mine = batch.changesets.filter((changeset) => changeset.stream_id === streamId && changeset.changeset_id > lastSeen);
     if (mine.length > 0) {
       lastSeen = mine.at(-1)!.changeset_id;
@@ -137,8 +133,8 @@ export async function* tailStream(
 }
 
 /**
- * Event ids of changesets from the global order, which carries no event ids: a stream's event
- * numbering is learnt once (by summing its earlier changesets) and then followed.
+ * Event ids of changesets from the global order. Servers that send `first_event_id` say it; from
+ * older ones a stream's event numbering is learnt once (by summing its earlier changesets) and then followed.
  */
 export class EventNumbering {
   private readonly lastEventOf = new Map<string, { changesetId: number; lastEventId: number }>();
@@ -148,7 +144,8 @@ export class EventNumbering {
   async firstEventId(changeset: TailedChangeset): Promise<number> {
     const known = this.lastEventOf.get(changeset.stream_id);
     let before: number;
-    if (changeset.changeset_id === 1) before = 0;
+    if (changeset.first_event_id !== undefined) before = changeset.first_event_id - 1;
+    else if (changeset.changeset_id === 1) before = 0;
     else if (known !== undefined && known.changesetId === changeset.changeset_id - 1) before = known.lastEventId;
     else before = await this.countEventsBefore(changeset.stream_id, changeset.changeset_id);
     this.lastEventOf.set(changeset.stream_id, { changesetId: changeset.changeset_id, lastEventId: before + changeset.events.length });
@@ -172,7 +169,7 @@ export type TailRecord =
 export interface TailRecordBatch {
   readonly records: readonly TailRecord[];
   /** Where to resume after these records (for --checkpoint-file), when known. */
-  readonly nextCheckpoint?: number;
+  readonly nextCheckpoint?: number | undefined;
 }
 
 /**
@@ -183,7 +180,7 @@ export interface TailRecordBatch {
 export async function* tailRecords(
   client: EesClient,
   batches: AsyncIterable<TailBatch>,
-  options: { unit: 'changesets' | 'events' | 'data'; count?: number },
+  options: { unit: 'changesets' | 'events' | 'data'; count?: number | undefined },
 ): AsyncGenerator<TailRecordBatch> {
   const numbering = options.unit === 'events' ? new EventNumbering(client) : undefined;
   let left = options.count ?? Number.POSITIVE_INFINITY;
@@ -208,7 +205,7 @@ export async function* tailRecords(
       }
     }
     const nextCheckpoint = left <= 0 ? resumeAt : batch.nextCheckpoint;
-    yield { records, ...(nextCheckpoint === undefined ? {} : { nextCheckpoint }) };
+    yield { records, nextCheckpoint };
     if (left <= 0) return;
   }
 }

@@ -20,7 +20,18 @@ export interface ClientOptions {
   /** Called once per call that has had no answer for `slowAfterMs` (a long poll's wait not counted). */
   readonly onSlow?: (notice: { method: string; path: string; waitedMs: number; timeoutMs: number }) => void;
   readonly slowAfterMs?: number;
+  /** Sends one attempt instead of undici (the embedded store answers in-process); undici when absent. */
+  readonly transport?: Transport | undefined;
 }
+
+/** One HTTP exchange: how a request reaches the API and its answer comes back. */
+export type Transport = (request: {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: Record<string, string>;
+  readonly body: string | undefined;
+  readonly signal: AbortSignal | undefined;
+}) => Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }>;
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /**
@@ -127,7 +138,7 @@ export class EesClient {
   private async send(
     method: HttpMethod,
     path: string,
-    options: { body?: string; retries: number; waitMs?: number; signal?: AbortSignal },
+    options: { body?: string | undefined; retries: number; waitMs?: number | undefined; signal?: AbortSignal | undefined },
   ): Promise<{ status: number; headers: Dispatcher.ResponseData['headers']; text: string }> {
     const url = new URL(`${this.endpoint}${path}`);
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -154,14 +165,15 @@ export class EesClient {
             if (this.options.sign !== undefined) Object.assign(attemptHeaders, await this.options.sign({ method, url, headers, body: options.body ?? '' }));
             // The whole call keeps to the deadline: a server that accepts and never answers cannot hang it.
             const remaining = Math.max(1, Math.round(deadline - performance.now()));
+            if (this.options.transport !== undefined) return this.options.transport({ method, url, headers: attemptHeaders, body: options.body, signal: options.signal });
             const response = await request(url, {
               method,
               headers: attemptHeaders,
-              body: options.body,
+              body: options.body ?? null,
               dispatcher: this.agent,
               headersTimeout: remaining,
               bodyTimeout: remaining,
-              signal: options.signal,
+              signal: options.signal ?? null,
             });
             return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
           },
@@ -197,7 +209,7 @@ export class EesClient {
   private async call<T>(
     method: HttpMethod,
     path: string,
-    options: { body?: string; retry: boolean; waitMs?: number; signal?: AbortSignal },
+    options: { body?: string | undefined; retry: boolean; waitMs?: number | undefined; signal?: AbortSignal | undefined },
   ): Promise<{ body: T; headers: Dispatcher.ResponseData['headers'] }> {
     const retries = options.retry ? (this.options.readRetries ?? 3) : 0;
     const response = await this.send(method, path, { body: options.body, retries, waitMs: options.waitMs, signal: options.signal });
@@ -269,7 +281,7 @@ export class EesClient {
       if (range.to !== undefined) query.set('to', String(range.to));
       const { body } = await this.call<{ changesets?: StreamChangeset[]; events?: StreamEvent[]; next_from?: number }>(
         'GET',
-        `/streams/${encodeURIComponent(streamId)}/${kind}?${query}`,
+        `/streams/${encodeURIComponent(streamId)}/${kind}?${query.toString()}`,
         { retry: true },
       );
       yield (kind === 'changesets' ? body.changesets : body.events) ?? [];

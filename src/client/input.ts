@@ -7,9 +7,9 @@ import type { ChangesetBody } from './http-client.js';
 
 export interface InputOptions {
   /** --metadata: replaces the input's metadata. */
-  readonly metadata?: string;
+  readonly metadata?: string | undefined;
   /** --raw: a single object, or each line, is one event, whatever keys it has. */
-  readonly raw?: boolean;
+  readonly raw?: boolean | undefined;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -5,7 +5,7 @@ export type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly o
 
 export interface RetryOptions<T> {
   /** Ends a pause at once and stops further attempts. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** The pause before trying again after attempt `attempt` (0-based), or undefined to settle with this outcome. May throw. */
   readonly retryAfter: (outcome: Attempt<T>, attempt: number) => number | undefined;
 }

@@ -26,12 +26,12 @@ export interface Target {
 }
 
 export interface TargetInputs {
-  readonly endpointFlag?: string;
-  readonly profileFlag?: string;
-  readonly tokenFlag?: string;
+  readonly endpointFlag?: string | undefined;
+  readonly profileFlag?: string | undefined;
+  readonly tokenFlag?: string | undefined;
   /** --stack NAME: the outputs of a deployed stack, read with `stackProfile`. */
-  readonly stackFlag?: string;
-  readonly regionFlag?: string;
+  readonly stackFlag?: string | undefined;
+  readonly regionFlag?: string | undefined;
   readonly stackProfile?: (stackName: string, region: string) => Promise<Profile>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly configDir: string;

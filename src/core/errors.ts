@@ -83,7 +83,7 @@ export class EesError extends Error {
   readonly streamId: string | undefined;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { streamId?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { streamId?: string | undefined; details?: Record<string, unknown> | undefined; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EesError';
     this.code = code;

@@ -292,7 +292,7 @@ describe('SigV4 signing for IAM-protected endpoints', () => {
     class VersionProbe extends ClientCommand {
       override async run(): Promise<void> {
         const { flags } = await this.parse(VersionProbe);
-        const client = await this.connect(flags);
+        const client = (await this.connect(flags)).http;
         this.print((await client.version()).version);
       }
     }

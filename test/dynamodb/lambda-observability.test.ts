@@ -22,7 +22,7 @@ const contextOf = (requestId: string, functionName: string): Context =>
     done: () => {},
     fail: () => {},
     succeed: () => {},
-  }) as Context;
+  });
 
 interface Emf {
   readonly _aws: { readonly CloudWatchMetrics: readonly { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
@@ -33,12 +33,12 @@ interface Emf {
 async function linesOf<T>(invoke: () => Promise<T>): Promise<{ result: T; logs: Record<string, unknown>[]; metrics: Emf[] }> {
   const written: string[] = [];
   const streams = [process.stdout, process.stderr] as const;
-  const originals = streams.map((stream) => stream.write);
+  const originals = streams.map((stream) => stream.write.bind(stream));
   for (const stream of streams) {
     stream.write = ((chunk: string | Uint8Array) => {
       written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
       return true;
-    }) as typeof stream.write;
+    });
   }
   let result: T;
   try {

@@ -205,7 +205,7 @@ export class SqliteEngine implements EventStoreEngine {
           return error instanceof Error ? error : new Error(String(error));
         }
       });
-    }).immediate as unknown as (batch: readonly PendingCommit[]) => (CommitOutcome | Error)[];
+    }).immediate;
   }
 
   private migrate(): void {

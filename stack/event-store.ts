@@ -43,6 +43,8 @@ export const OUTPUTS = {
   metaTableName: 'MetaTableName',
   eventsTableVersion: 'EventsTableVersion',
   auth: 'Auth',
+  indexerDeadLetterQueueUrl: 'IndexerDeadLetterQueueUrl',
+  publisherDeadLetterQueueUrl: 'PublisherDeadLetterQueueUrl',
 } as const;
 
 /**
@@ -320,6 +322,9 @@ export class EventStore extends Construct {
     new CfnOutput(this, OUTPUTS.metaTableName, { key: OUTPUTS.metaTableName, value: this.metaTable.tableName });
     new CfnOutput(this, OUTPUTS.eventsTableVersion, { key: OUTPUTS.eventsTableVersion, value: String(eventsDefinition.version), description: 'Layout version of the events table (kept across deploys)' });
     new CfnOutput(this, OUTPUTS.auth, { key: OUTPUTS.auth, value: props.public === true ? 'none' : 'iam' });
+    // `ees dlq` finds the queues here.
+    new CfnOutput(this, OUTPUTS.indexerDeadLetterQueueUrl, { key: OUTPUTS.indexerDeadLetterQueueUrl, value: this.deadLetterQueues.indexer.queueUrl });
+    new CfnOutput(this, OUTPUTS.publisherDeadLetterQueueUrl, { key: OUTPUTS.publisherDeadLetterQueueUrl, value: this.deadLetterQueues.publisher.queueUrl });
   }
 
   /** The SNS action every alarm notifies: a topic with the given email subscribed, and/or an existing topic. */

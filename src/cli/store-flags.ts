@@ -15,7 +15,7 @@ export const storeFlags = {
 export function storeResourcesFrom(
   flags: { stack?: string | undefined; profile?: string | undefined; region?: string | undefined; 'events-table'?: string | undefined; 'meta-table'?: string | undefined; 'table-prefix'?: string | undefined; 'dynamodb-endpoint'?: string | undefined },
   configDir: string,
-  queues: { indexer?: string | undefined; publisher?: string | undefined } = {},
+  extra: { indexerQueue?: string | undefined; publisherQueue?: string | undefined; changesetsTopic?: string | undefined; eventsTopic?: string | undefined } = {},
 ): Promise<StoreResources> {
   return resolveStoreResources({
     stack: flags.stack,
@@ -25,8 +25,7 @@ export function storeResourcesFrom(
     metaTable: flags['meta-table'],
     tablePrefix: flags['table-prefix'],
     dynamodbEndpoint: flags['dynamodb-endpoint'],
-    indexerQueue: queues.indexer,
-    publisherQueue: queues.publisher,
+    ...extra,
     env: process.env,
     configDir,
   });

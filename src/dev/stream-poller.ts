@@ -28,7 +28,7 @@ interface ShardState {
   done: boolean;
 }
 
-function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
+export function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
   return {
     eventID: record.eventID,
     eventName: record.eventName as DynamoDBRecord['eventName'],

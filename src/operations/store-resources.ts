@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { EesError } from '../core/errors.js';
 import { tableNames, type TableNames } from '../engines/dynamodb/schema.js';
 import { localDynamoDbClient } from '../engines/dynamodb/tables.js';
@@ -14,6 +15,8 @@ export interface StoreResources {
   /** A loopback DynamoDB (Local) instead of AWS's. */
   readonly dynamodbEndpoint?: string | undefined;
   readonly deadLetterQueues: { readonly indexer?: string | undefined; readonly publisher?: string | undefined };
+  /** The publisher's topics (a publisher redrive publishes to them). */
+  readonly topics: { readonly changesets?: string | undefined; readonly events?: string | undefined };
   /** Where they came from, for messages. */
   readonly source: string;
 }
@@ -28,6 +31,8 @@ export interface ResourceInputs {
   readonly dynamodbEndpoint?: string | undefined;
   readonly indexerQueue?: string | undefined;
   readonly publisherQueue?: string | undefined;
+  readonly changesetsTopic?: string | undefined;
+  readonly eventsTopic?: string | undefined;
   readonly env: NodeJS.ProcessEnv;
   readonly configDir: string;
   /** The outputs of a stack (DescribeStacks); tests pass their own. */
@@ -56,9 +61,10 @@ async function describeStackOutputs(stackName: string, region: string): Promise<
 export async function resolveStoreResources(inputs: ResourceInputs): Promise<StoreResources> {
   let region = inputs.region ?? (inputs.env['AWS_REGION'] || inputs.env['AWS_DEFAULT_REGION'] || undefined);
   const queues = { indexer: inputs.indexerQueue, publisher: inputs.publisherQueue };
+  const topics = { changesets: inputs.changesetsTopic, events: inputs.eventsTopic };
   const fromFlags = inputs.tablePrefix !== undefined ? tableNames(inputs.tablePrefix) : inputs.eventsTable !== undefined && inputs.metaTable !== undefined ? { events: inputs.eventsTable, meta: inputs.metaTable } : undefined;
   if (inputs.eventsTable !== undefined && inputs.metaTable === undefined) throw new EesError('INVALID_USAGE', '--events-table needs --meta-table too.');
-  if (fromFlags !== undefined) return { tables: fromFlags, region: region ?? 'us-east-1', dynamodbEndpoint: inputs.dynamodbEndpoint, deadLetterQueues: queues, source: 'flags' };
+  if (fromFlags !== undefined) return { tables: fromFlags, region: region ?? 'us-east-1', dynamodbEndpoint: inputs.dynamodbEndpoint, deadLetterQueues: queues, topics, source: 'flags' };
 
   let stackName = inputs.stack;
   let source = `stack ${stackName ?? ''}`;
@@ -84,6 +90,7 @@ export async function resolveStoreResources(inputs: ResourceInputs): Promise<Sto
     region,
     dynamodbEndpoint: inputs.dynamodbEndpoint,
     deadLetterQueues: { indexer: queues.indexer ?? outputs['IndexerDeadLetterQueueUrl'], publisher: queues.publisher ?? outputs['PublisherDeadLetterQueueUrl'] },
+    topics: { changesets: topics.changesets ?? outputs['ChangesetsTopicArn'], events: topics.events ?? outputs['EventsTopicArn'] },
     source,
   };
 }
@@ -91,4 +98,11 @@ export async function resolveStoreResources(inputs: ResourceInputs): Promise<Sto
 /** The DynamoDB client for the resources: DynamoDB Local at a loopback endpoint, else AWS. */
 export function dynamoDbClientFor(resources: StoreResources): DynamoDBClient {
   return resources.dynamodbEndpoint === undefined ? new DynamoDBClient({ region: resources.region }) : localDynamoDbClient(resources.dynamodbEndpoint);
+}
+
+/** The client of the events table's stream (DynamoDB Local serves it at its own endpoint). */
+export function streamsClientFor(resources: StoreResources): DynamoDBStreamsClient {
+  return resources.dynamodbEndpoint === undefined
+    ? new DynamoDBStreamsClient({ region: resources.region })
+    : new DynamoDBStreamsClient({ region: 'us-east-1', endpoint: resources.dynamodbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 }

@@ -47,7 +47,7 @@ export abstract class DlqCommand extends EesCommand {
     return { queues, sqs: this.sqs };
   }
 
-  protected json(flags: { json?: boolean }): boolean {
+  protected json(flags: { json?: boolean | undefined }): boolean {
     return flags.json === true || !process.stdout.isTTY;
   }
 

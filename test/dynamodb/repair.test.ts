@@ -8,6 +8,8 @@ import { repairUnindexed } from '../../src/engines/dynamodb/repair.js';
 import { META_ITEMS, tableNames, type TableNames } from '../../src/engines/dynamodb/schema.js';
 import { ensureTables, localDynamoDbClient } from '../../src/engines/dynamodb/tables.js';
 import { readUnindexedLag } from '../../src/engines/dynamodb/unindexed.js';
+import { createApiHandler } from '../../src/http/handler.js';
+import { startNodeHost } from '../../src/http/node-host.js';
 import { BIN, runCli } from '../support/processes.js';
 import { dynamodbEndpoint, uniquePrefix } from './support.js';
 
@@ -95,6 +97,18 @@ describe('ees repair', () => {
     expect(waiting).toBeGreaterThan(0);
     await untilListed(waiting);
     expect(lag.head_checkpoint).toBe(keys.length - waiting);
+
+    // What an operator sees first: the lag, through the API, in `ees stats` and `ees status`.
+    const host = await startNodeHost(createApiHandler({ engine, serverVersion: 'test' }), { host: '127.0.0.1', port: 0 });
+    try {
+      const stats = JSON.parse((await runCli(['stats', '--endpoint', host.url, '--json'])).stdout);
+      expect(stats).toMatchObject({ unindexed_changesets: waiting, unindexed_count_capped: false, head_checkpoint: keys.length - waiting });
+      expect(stats.oldest_unindexed_age_ms).toBeGreaterThanOrEqual(0);
+      const status = JSON.parse((await runCli(['status', '--endpoint', host.url, '--json'])).stdout);
+      expect(status).toMatchObject({ reachable: true, unindexed_changesets: waiting, head_checkpoint: keys.length - waiting, statistics_lag: keys.length - waiting });
+    } finally {
+      await host.close();
+    }
 
     const dry = await runCli(repairArgs('--dry-run'));
     expect(dry.stderr).toBe('');

@@ -291,7 +291,7 @@ export class EventStore extends Construct {
       return created;
     };
     for (const [name, queue, what] of [
-      ['Indexer', this.deadLetterQueues.indexer, 'Changesets the indexer gave up on after 24 hours of retries: they are missing from the global order until they are indexed by hand (or a later commit to their stream pulls them in).'],
+      ['Indexer', this.deadLetterQueues.indexer, 'Changesets the indexer gave up on after 24 hours of retries: they are missing from the global order until `ees repair` indexes them (or a later commit to their stream pulls them in).'],
       ['Publisher', this.deadLetterQueues.publisher, 'Changesets that were not published to SNS.'],
     ] as const) {
       alarm(`${name}DeadLettersAlarm`, {

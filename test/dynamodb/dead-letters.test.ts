@@ -137,7 +137,7 @@ describe('ees dlq', () => {
     const missing = await dlq('show', 'no-such-message');
     expect(missing.code).toBe(4);
     expect(JSON.parse(missing.stdout)).toMatchObject({ error: 'DEAD_LETTER_NOT_FOUND' });
-  });
+  }, 120_000);
 
   it('redrives a publisher letter through the publisher, once', async () => {
     const { shardId, records } = await streamRecords();
@@ -159,5 +159,5 @@ describe('ees dlq', () => {
     expect(JSON.parse((await dlq('redrive', again, ...publisherArgs)).stdout).redriven).toMatchObject([{ done: true, how: 'published' }]);
     expect(await emulator.receive('changesets', 3, 2_000)).toHaveLength(2);
     expect(await visibleMessages('publisher')).toBe(0);
-  });
+  }, 120_000);
 });

@@ -56,7 +56,7 @@ function pageWrites(requests: readonly Sent[]): Map<number, number> {
 
 describe("the global order's ceiling", () => {
   it("today: a 1,000-record batch is 1 counter update and 10 transactions whose index writes all land on one or two partition keys", async () => {
-    const keys = await committed(2500, 'ceiling');
+    const keys = await committed(1500, 'ceiling');
     const indexer = new GlobalIndexer({ client, tables, concurrency: 4 });
     const pattern: { commands: Record<string, number>; pages: Map<number, number> }[] = [];
     for (let start = 0; start < keys.length; start += 1000) {
@@ -70,11 +70,11 @@ describe("the global order's ceiling", () => {
     // of the index state, ten 100-item transactions.
     expect(pattern[0]!.commands).toEqual({ GetItemCommand: 1, BatchGetItemCommand: 10, UpdateItemCommand: 1, TransactWriteItemsCommand: 10 });
     expect([...pattern[0]!.pages.entries()]).toEqual([[0, 1000]]);
-    expect([...pattern[1]!.pages.entries()]).toEqual([[1, 1000]]);
-    expect([...pattern[2]!.pages.entries()]).toEqual([[2, 500]]);
+    expect([...pattern[1]!.pages.entries()]).toEqual([[1, 500]]);
+
     // So however many indexers run, 1,000 consecutive checkpoints are 1,000 writes to one key of
     // the global index: at DynamoDB's 1,000 writes/s per key, the order grows at most ~1,000/s.
-  });
+  }, 120_000);
 
   it('with lanes (simulated): the same writes spread over 8 keys, and a reader merging them still stops at the first gap', () => {
     for (const lanes of [1, 8]) {

@@ -126,7 +126,7 @@ describe('ees repair', () => {
     // Again: nothing left, nothing written.
     const again = await runCli(repairArgs());
     expect(JSON.parse(again.stdout)).toMatchObject({ assigned: 0, next_checkpoint: keys.length });
-  });
+  }, 120_000);
 
   it('finishes the job after being killed half-way', async () => {
     const keys = await commitMany(10, 40);
@@ -149,7 +149,7 @@ describe('ees repair', () => {
     const run = await runCli(repairArgs());
     expect(run.code).toBe(0);
     await expectDenseAndOrdered(keys);
-  });
+  }, 120_000);
 
   it('is safe beside the running indexer: both index the same changesets, each once', async () => {
     const keys = await commitMany(5, 20);
@@ -158,7 +158,7 @@ describe('ees repair', () => {
     const [repaired, indexed] = await Promise.all([repairUnindexed({ client, tables, batchSize: 7 }), streamIndexer.index(keys)]);
     expect(repaired.assigned + indexed.assigned).toBe(keys.length);
     await expectDenseAndOrdered(keys);
-  });
+  }, 120_000);
 
   it('says what repair means on SQLite, and refuses to guess the store', async () => {
     const sqlite = await runCli(['repair', '--engine', 'sqlite']);
@@ -167,5 +167,5 @@ describe('ees repair', () => {
     const unknown = await runCli(['repair'], { env: { HOME: '/nonexistent-ees-home', XDG_CONFIG_HOME: '/nonexistent-ees-home' } });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/--stack NAME/);
-  });
+  }, 120_000);
 });

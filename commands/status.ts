@@ -1,4 +1,5 @@
 import { ClientCommand } from '../src/cli/client-command.js';
+import { describeIndexingLag, lagAsJson, lagIfServed } from '../src/client/stats-readings.js';
 import { redactEndpoint } from '../src/client/target.js';
 import { EesError, type ErrorCode } from '../src/core/errors.js';
 
@@ -41,14 +42,20 @@ Exit codes: 0 answering, 5 unreachable or not an ees server, 6 refused.`;
     try {
       const info = await client.version();
       const roundTripMs = Math.round(info.roundTripMs * 10) / 10;
+      const lag = await lagIfServed(client);
       if (json) {
-        this.print(JSON.stringify({ ...where, reachable: true, version: info.version, server: info.server ?? null, round_trip_ms: roundTripMs }));
+        const lagFields = lag === undefined ? {} : { ...lagAsJson(lag), head_checkpoint: lag.head_checkpoint, statistics_version: lag.statistics_version, statistics_lag: lag.statistics_lag };
+        this.print(JSON.stringify({ ...where, reachable: true, version: info.version, server: info.server ?? null, round_trip_ms: roundTripMs, ...lagFields }));
         return;
       }
       this.print(`${color.bold('Target ')}  ${shown} ${color.dim(`(${target.profile === undefined ? target.source : `profile ${target.profile}`})`)}`);
       this.print(`${color.bold('Status ')}  ${color.green('answering')}`);
       this.print(`${color.bold('Version')}  API ${info.version}, server ${info.server ?? 'unknown'}`);
       this.print(`${color.bold('Latency')}  ${roundTripMs} ms`);
+      if (lag !== undefined) {
+        this.print(`${color.bold('Indexed')}  ${lag.unindexed_changesets === 0 ? color.green(describeIndexingLag(lag)) : color.yellow(describeIndexingLag(lag))}`);
+        this.print(`${color.bold('Stats  ')}  ${lag.statistics_lag === 0 ? 'up to date' : `${lag.statistics_lag.toLocaleString('en-US')} checkpoints behind the global order`} ${color.dim(`(head ${lag.head_checkpoint})`)}`);
+      }
     } catch (error) {
       // The JSON error object carries the target too (errorJsonExtras); at a terminal, say what failed.
       if (error instanceof EesError && !json) {

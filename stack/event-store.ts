@@ -51,6 +51,8 @@ export const OUTPUTS = {
   metaTableName: 'MetaTableName',
   eventsTableVersion: 'EventsTableVersion',
   auth: 'Auth',
+  indexerDeadLetterQueueUrl: 'IndexerDeadLetterQueueUrl',
+  publisherDeadLetterQueueUrl: 'PublisherDeadLetterQueueUrl',
 } as const;
 
 /**
@@ -304,7 +306,7 @@ export class EventStore extends Construct {
       return created;
     };
     for (const [name, queue, what] of [
-      ['Indexer', this.deadLetterQueues.indexer, 'Changesets the indexer gave up on after 24 hours of retries: they are missing from the global order until they are indexed by hand (or a later commit to their stream pulls them in).'],
+      ['Indexer', this.deadLetterQueues.indexer, 'Changesets the indexer gave up on after 24 hours of retries: they are missing from the global order until `ees repair` indexes them (or a later commit to their stream pulls them in).'],
       ['Publisher', this.deadLetterQueues.publisher, 'Changesets that were not published to SNS.'],
     ] as const) {
       alarm(`${name}DeadLettersAlarm`, {
@@ -337,6 +339,9 @@ export class EventStore extends Construct {
     new CfnOutput(this, OUTPUTS.metaTableName, { key: OUTPUTS.metaTableName, value: this.metaTable.tableName });
     new CfnOutput(this, OUTPUTS.eventsTableVersion, { key: OUTPUTS.eventsTableVersion, value: String(eventsDefinition.version), description: 'Layout version of the events table (kept across deploys)' });
     new CfnOutput(this, OUTPUTS.auth, { key: OUTPUTS.auth, value: props.public === true ? 'none' : 'iam' });
+    // `ees dlq` finds the queues here.
+    new CfnOutput(this, OUTPUTS.indexerDeadLetterQueueUrl, { key: OUTPUTS.indexerDeadLetterQueueUrl, value: this.deadLetterQueues.indexer.queueUrl });
+    new CfnOutput(this, OUTPUTS.publisherDeadLetterQueueUrl, { key: OUTPUTS.publisherDeadLetterQueueUrl, value: this.deadLetterQueues.publisher.queueUrl });
   }
 
   /** What to watch, on one page: the functions' own metrics (observability.ts), lag, and dead letters. */

@@ -1,6 +1,7 @@
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { EesError, isErrorCode } from '../core/errors.js';
 import type { Statistics } from '../core/types.js';
+import type { IndexingLag } from '../core/lag.js';
 import { retrying } from './retrying.js';
 import { redactEndpoint } from './target.js';
 
@@ -73,6 +74,7 @@ export interface GlobalPage {
 }
 
 export type { Statistics };
+export type { IndexingLag };
 
 export interface CommitResult {
   readonly stream_id: string;
@@ -301,6 +303,11 @@ export class EesClient {
 
   async statistics(): Promise<Statistics> {
     return (await this.call<Statistics>('GET', '/streams', { retry: true })).body;
+  }
+
+  /** How far the global order trails the commits and the statistics the global order (`GET /lag`). */
+  async lag(): Promise<IndexingLag> {
+    return (await this.call<IndexingLag>('GET', '/lag', { retry: true })).body;
   }
 
   /** The next checkpoint of the global order: from the statistics' position, walked to the end. */

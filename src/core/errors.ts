@@ -45,6 +45,8 @@ export const ERROR_TABLE = {
   COMMIT_OUTCOME_UNKNOWN: { status: 504, exitCode: 7 },
   // `ees tail --exec`: the command failed on a batch; the position was kept.
   EXEC_FAILED: { status: 500, exitCode: 8 },
+  // `ees dlq show|redrive ID`: no such message in the dead-letter queues.
+  DEAD_LETTER_NOT_FOUND: { status: 404, exitCode: 4 },
 } as const satisfies Record<string, { status: number; exitCode: number }>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

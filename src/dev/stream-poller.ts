@@ -30,7 +30,7 @@ export interface StreamPollerOptions {
   readonly onFailure?: (record: StreamFailureRecord, error: unknown) => void | Promise<void>;
 }
 
-function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
+export function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
   return {
     eventID: record.eventID,
     eventName: record.eventName,

@@ -1,5 +1,6 @@
 import type { ConsumerExpectation, ConsumerPosition, ConsumerSaveOutcome } from '../core/consumers.js';
 import type { ReadBudget, RecordBatch } from '../core/pages.js';
+import type { IndexingLag } from '../core/lag.js';
 import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamHead } from '../core/types.js';
 
 export interface StreamRead extends RecordBatch {
@@ -45,6 +46,9 @@ export interface EventStoreEngine {
 
   /** The next checkpoint of the global order that readers will see (the head). */
   readHead(): Promise<number>;
+
+  /** How far the global order trails the commits, and the statistics the global order. */
+  readLag(): Promise<IndexingLag>;
 
   /** A consumer's stored position, or undefined when there is no such consumer. */
   readConsumer(name: string): Promise<number | undefined>;

@@ -33,13 +33,14 @@ export interface ApiHandlerOptions {
 }
 
 type Route =
-  | { readonly name: 'version' | 'global' | 'statistics' }
+  | { readonly name: 'version' | 'global' | 'statistics' | 'lag' }
   | { readonly name: 'commit' | 'changesets' | 'events'; readonly streamSegment: string };
 
 const ALLOWED_METHOD: Record<Route['name'], 'GET' | 'POST'> = {
   version: 'GET',
   global: 'GET',
   statistics: 'GET',
+  lag: 'GET',
   commit: 'POST',
   changesets: 'GET',
   events: 'GET',
@@ -54,6 +55,7 @@ function route(path: string): Route | undefined {
     if (first === 'version') return { name: 'version' };
     if (first === 'changesets') return { name: 'global' };
     if (first === 'streams') return { name: 'statistics' };
+    if (first === 'lag') return { name: 'lag' };
     return undefined;
   }
   if (first !== 'streams') return undefined;
@@ -142,6 +144,8 @@ export function createApiHandler(options: ApiHandlerOptions): ServedApiHandler {
         return respond(200, `{"version":"${CONTRACT_VERSION}"}`);
       case 'statistics':
         return respond(200, renderStatistics(await engine.readStatistics()));
+      case 'lag':
+        return respond(200, JSON.stringify(await engine.readLag()));
       case 'global':
         return readGlobal(request);
       case 'commit':

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { RatePoint, StatsReading } from '../client/stats-readings.js';
-import { statisticsLag } from '../client/stats-readings.js';
+import { describeIndexingLag, statisticsLag } from '../client/stats-readings.js';
 import { sparkline } from './sparkline.js';
 
 export interface StatsViewProps {
@@ -88,6 +88,9 @@ export function StatsView(props: StatsViewProps) {
           <Row labelWidth={labelWidth} label="Events" value={number(reading.statistics.total_events)} />
           <Row labelWidth={labelWidth} label="Longest stream" value={number(reading.statistics.max_stream_length)} detail="changesets" />
           <Row labelWidth={labelWidth} label="Head checkpoint" value={number(reading.headCheckpoint)} />
+          {reading.lag === undefined ? null : (
+            <Row labelWidth={labelWidth} label="Indexing lag" value={number(reading.lag.unindexed_changesets)} detail={describeIndexingLag(reading.lag)} />
+          )}
           <Row
             labelWidth={labelWidth}
             label="Statistics lag"

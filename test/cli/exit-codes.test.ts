@@ -50,6 +50,8 @@ const SETUPS: Record<string, PathSetup> = {
   '`ees tial`': { says: ['Did you mean "tail"?'] },
   '`ees --json`': { says: ['goes after a command'] },
   '`ees profile remove nope`': { says: ['no profile "nope"'] },
+  '`ees repair --events-table t`': { says: ['--meta-table'] },
+  '`ees dlq redrive`': { says: ['--all'] },
   '`ees append s --file /nonexistent`': { says: ['ENOENT'] },
   '`ees append s < empty`': { input: '', says: ['stdin is empty'] },
   '`ees append s < misspelt-events`': { input: '{"evnets":[{"type":"a"}],"metadata":{}}', says: ['"evnets"', '--raw'] },

@@ -37,7 +37,12 @@ describe('ees stats', () => {
       statistics_version: 2,
       head_checkpoint: 2,
       statistics_lag: 0,
+      // SQLite indexes in the commit's transaction: nothing ever waits for a checkpoint.
+      unindexed_changesets: 0,
+      oldest_unindexed_at: null,
     });
+    const status = JSON.parse((await runCli(['status', '--endpoint', store.url])).stdout);
+    expect(status).toMatchObject({ reachable: true, unindexed_changesets: 0, head_checkpoint: 2, statistics_lag: 0 });
   });
 
   it('exits 5 when the target does not answer, and 2 for a bad interval', async () => {

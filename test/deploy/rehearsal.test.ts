@@ -42,7 +42,7 @@ describe('deploy rehearsal against a loopback AWS', { timeout: 240_000 }, () => 
     expect(first.code, first.stderr).toBe(0);
     const printed = JSON.parse(first.stdout) as { stack: string; endpoint: string; auth: string; outputs: Record<string, string> };
     expect(printed).toMatchObject({ stack: 'ees', auth: 'iam', endpoint: expect.stringMatching(/^https:\/\/ees-api\.execute-api\.eu-west-1\./) });
-    expect(Object.keys(printed.outputs).sort()).toEqual(['ApiEndpoint', 'Auth', 'ChangesetsTopicArn', 'EventsTableName', 'EventsTableVersion', 'EventsTopicArn', 'MetaTableName']);
+    expect(Object.keys(printed.outputs).sort()).toEqual(['ApiEndpoint', 'Auth', 'ChangesetsTopicArn', 'EventsTableName', 'EventsTableVersion', 'EventsTopicArn', 'IndexerDeadLetterQueueUrl', 'MetaTableName', 'PublisherDeadLetterQueueUrl']);
     expect(printed.outputs['EventsTableVersion']).toBe('2');
 
     const uploads = standIn.calls.filter((call) => call.service === 's3' && call.action === 'PutObject').map((call) => call.params['Key']!);

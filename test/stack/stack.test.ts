@@ -191,9 +191,9 @@ describe('the AWS stack (synthesized for real)', () => {
     }
   });
 
-  it('outputs the endpoint, the topics, the tables and the auth mode', () => {
+  it('outputs the endpoint, the topics, the tables, the dead-letter queues and the auth mode', () => {
     const outputs = template.findOutputs('*');
-    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'Auth', 'ChangesetsTopicArn', 'EventsTableName', 'EventsTableVersion', 'EventsTopicArn', 'MetaTableName']);
+    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'Auth', 'ChangesetsTopicArn', 'EventsTableName', 'EventsTableVersion', 'EventsTopicArn', 'IndexerDeadLetterQueueUrl', 'MetaTableName', 'PublisherDeadLetterQueueUrl']);
     expect(outputs['EventsTableVersion']!['Value']).toBe('2');
     expect(outputs['Auth']!['Value']).toBe('iam');
     expect(publicTemplate.findOutputs('Auth')['Auth']!['Value']).toBe('none');

@@ -31,6 +31,13 @@ function view(overrides: Partial<StatsViewProps> = {}): string {
 }
 
 describe('the ees stats view', () => {
+  it('shows the indexing lag when the server reports one', () => {
+    const lag = { unindexed_changesets: 3, unindexed_count_capped: false, oldest_unindexed_at: '2026-11-27T11:55:00Z', oldest_unindexed_age_ms: 300_000, head_checkpoint: 1_204, statistics_version: 1_200, statistics_lag: 4 };
+    expect(view({ reading: { ...reading, lag } })).toMatch(/Indexing lag\s+3 .*without a checkpoint, oldest 5 min old/);
+    expect(view({ reading: { ...reading, lag: { ...lag, unindexed_changesets: 0, oldest_unindexed_at: null, oldest_unindexed_age_ms: null } } })).toMatch(/Indexing lag\s+0 up to date/);
+    expect(view()).not.toMatch(/Indexing lag/);
+  });
+
   it('shows the totals, the target and the statistics lag within 80 columns', () => {
     const frame = view();
     expect(frame).toMatch(/Streams\s+12/);

@@ -16,6 +16,8 @@ import { DynamoDbConsumers } from './consumers.js';
 import { batchGetAll } from './batch-get.js';
 import { isConditionalCheckFailure, keyIdOf, num, pagePosition, readNumber, str, toStoredChangeset, type Item } from './items.js';
 import { EVENTS_INDEXES, META_ITEMS, PAGE_SIZE, type TableNames } from './schema.js';
+import { readUnindexedLag, UNINDEXED_SHARD, unindexedShardOf } from './unindexed.js';
+import { lagOf, type IndexingLag } from '../../core/lag.js';
 
 export interface DynamoDbEngineOptions {
   readonly client: DynamoDBClient;
@@ -116,6 +118,8 @@ export class DynamoDbEngine implements EventStoreEngine {
             timestamp: str(new Date().toISOString()),
             first_event_id: num(head.lastEventId + 1),
             last_event_id: num(head.lastEventId + changeset.eventCount),
+            // Lists it in the unindexed index until the indexer gives it a checkpoint (unindexed.ts).
+            [UNINDEXED_SHARD]: num(unindexedShardOf(changeset.streamId, changesetId)),
           },
           // The backstop: of racing writers with the same expectation, one put lands.
           ConditionExpression: 'attribute_not_exists(changeset_id)',
@@ -317,6 +321,12 @@ export class DynamoDbEngine implements EventStoreEngine {
 
   readHead(): Promise<number> {
     return this.consumers.readHead();
+  }
+
+  /** 16 index queries and two item reads: docs/operating.md, "Lag". */
+  async readLag(): Promise<IndexingLag> {
+    const [unindexed, head, statistics] = await Promise.all([readUnindexedLag(this.client, this.tables), this.readHead(), this.readStatistics()]);
+    return lagOf(unindexed, head, statistics.statistics_version);
   }
 
   readConsumer(name: string): Promise<number | undefined> {

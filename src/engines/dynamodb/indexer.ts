@@ -4,6 +4,7 @@ import { LruMap } from '../../core/lru-map.js';
 import { batchGetAll } from './batch-get.js';
 import { changesetKeyId, isConditionalCheckFailure, keyIdOf, num, pagePosition, readNumber, readString, str, type Item } from './items.js';
 import { META_ITEMS, type TableNames } from './schema.js';
+import { UNINDEXED_SHARD } from './unindexed.js';
 
 export interface ChangesetKey {
   readonly streamId: string;
@@ -129,6 +130,16 @@ export class GlobalIndexer {
     }
   }
 
+  /**
+   * What `index(keys)` would assign now, in its order, without writing: the keys' unindexed ones
+   * and their unindexed predecessors, plus the counter's recorded assignments not yet applied.
+   */
+  async plan(keys: readonly ChangesetKey[]): Promise<{ next: number; pending: readonly ChangesetKey[]; unindexed: readonly ChangesetKey[] }> {
+    const counter = await this.readCounter();
+    const state = counter.pending.length === 0 ? new Map<string, boolean>() : await this.indexState(counter.pending);
+    return { next: counter.next, pending: counter.pending.filter((assignment) => state.get(keyOf(assignment)) === false), unindexed: await this.unindexedInOrder(keys) };
+  }
+
   private async readCounter(): Promise<Counter> {
     const result = await this.client.send(new GetItemCommand({ TableName: this.tables.meta, Key: { id: str(META_ITEMS.counter) }, ConsistentRead: true }));
     const item = result.Item;
@@ -182,7 +193,8 @@ export class GlobalIndexer {
                   Update: {
                     TableName: this.tables.events,
                     Key: { stream_id: str(assignment.streamId), changeset_id: num(assignment.changesetId) },
-                    UpdateExpression: 'SET page = :p, page_item = :i',
+                    // The checkpoint and the end of the unindexed mark land together (unindexed.ts).
+                    UpdateExpression: `SET page = :p, page_item = :i REMOVE ${UNINDEXED_SHARD}`,
                     ConditionExpression: 'attribute_exists(changeset_id) AND (attribute_not_exists(page) OR (page = :p AND page_item = :i))',
                     ExpressionAttributeValues: { ':p': num(page), ':i': num(pageItem) },
                   },

@@ -34,7 +34,17 @@ export const PAGE_SIZE = 1000;
 export const EVENTS_INDEXES = {
   lastEvent: 'last_event_id',
   globalOrder: 'global_order',
+  unindexed: 'unindexed',
 } as const;
+
+/**
+ * The commit marks each changeset with `unindexed_shard` (0 to UNINDEXED_SHARDS - 1) and the
+ * indexer removes the mark in the update that gives it its checkpoint, so the sparse `unindexed`
+ * index lists exactly the changesets still waiting, oldest first per shard: lag and repair read
+ * that, never the whole table (docs/operating.md). Sharded so that its writes (one per commit, one
+ * per checkpoint) stay far below DynamoDB's 1,000 writes/s per partition key.
+ */
+export const UNINDEXED_SHARDS = 16;
 
 /**
  * Version 2 dropped version 1's local index over `first_event_id`, which no read used and every
@@ -51,6 +61,8 @@ export const EVENTS_TABLE: TableDefinition = {
   ],
   globalIndexes: [
     { indexName: EVENTS_INDEXES.globalOrder, partitionKey: { name: 'page', type: 'N' }, sortKey: { name: 'page_item', type: 'N' } },
+    // A global index can be added to a deployed table in place (CloudFormation backfills it).
+    { indexName: EVENTS_INDEXES.unindexed, partitionKey: { name: 'unindexed_shard', type: 'N' }, sortKey: { name: 'timestamp', type: 'S' } },
   ],
   stream: 'NEW_IMAGE',
 };

@@ -11,6 +11,7 @@ import { CheckpointWaiters } from '../waiters.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { CONSUMERS_SCHEMA, SqliteConsumers } from './consumers.js';
 import type { ConsumerExpectation, ConsumerPosition, ConsumerSaveOutcome } from '../../core/consumers.js';
+import { lagOf, NOTHING_UNINDEXED, type IndexingLag } from '../../core/lag.js';
 
 export interface SqliteEngineOptions {
   /** A file path, or ':memory:'. */
@@ -390,6 +391,11 @@ export class SqliteEngine implements EventStoreEngine {
   waitForCheckpoint(checkpoint: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (this.closed || checkpoint < this.durableBefore) return Promise.resolve();
     return this.waiters.wait(checkpoint, timeoutMs, signal);
+  }
+
+  /** Nothing waits for a checkpoint here: a commit takes its checkpoint in its own transaction. */
+  async readLag(): Promise<IndexingLag> {
+    return lagOf(NOTHING_UNINDEXED, await this.readHead(), (await this.readStatistics()).statistics_version);
   }
 
   async readStatistics(): Promise<Statistics> {

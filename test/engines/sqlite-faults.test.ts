@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -54,5 +54,34 @@ describe('the SQLite engine when the flush of its log fails at opening', () => {
     const engine = new SqliteEngine({ path });
     expect((await engine.commit(changeset('after', ['x']))).status).toBe('committed');
     await engine.close();
+  });
+});
+
+describe('the SQLite engine when the flush of its log fails while committing', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'ees-commit-flush-'));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+  /** Descriptors of this process open on the database's log: SQLite's own, and the one the engine flushes. */
+  const logDescriptors = (path: string): number =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === `${path}-wal`;
+      } catch {
+        return false;
+      }
+    }).length;
+
+  it('closes the descriptor it opened for flushing at once, and close() closes nothing twice', async () => {
+    const path = join(directory, 'ees.sqlite');
+    const engine = new SqliteEngine({
+      path,
+      flushFile: async () => {
+        throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      },
+    });
+    expect(logDescriptors(path)).toBe(2);
+    await expect(engine.commit(changeset('lost', ['x']))).rejects.toThrow(/could not flush its log to disk/);
+    expect(logDescriptors(path)).toBe(1);
+    await engine.close();
+    expect(logDescriptors(path)).toBe(0);
   });
 });

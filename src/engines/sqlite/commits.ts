@@ -1,0 +1,63 @@
+import type Database from 'better-sqlite3';
+import { judgeExpectation } from '../../core/expectations.js';
+import type { CommitOutcome, NewChangeset } from '../../core/types.js';
+import { OPEN_END } from '../../core/types.js';
+import type { SqliteReads } from './reads.js';
+import type { Statements } from './statements.js';
+
+/** A batch's outcomes, and the checkpoint below which its changesets lie. */
+export interface CommittedBatch {
+  readonly outcomes: (CommitOutcome | Error)[];
+  readonly writtenBefore: number;
+}
+
+/**
+ * Commits a batch of changesets in one IMMEDIATE transaction. A commit writes one row with one
+ * statement; a constraint failure undoes only that statement, so such a commit fails alone and the
+ * others still land. The UNIQUE (stream_id, changeset_id) key failing means another writer took
+ * that changeset id after the check: the commit is behind, as a failed conditional put is on
+ * DynamoDB. Any other error (disk full, I/O) may have rolled the whole transaction back: it is
+ * rethrown, so the batch fails as a whole and nothing of it is written.
+ */
+export function commitTransaction(db: Database.Database, statements: Statements, reads: SqliteReads): (batch: readonly NewChangeset[]) => CommittedBatch {
+  let nextCheckpoint = 0;
+
+  function commitOne(changeset: NewChangeset, committedAt: string): CommitOutcome {
+    const head = reads.headOf(changeset.streamId, OPEN_END);
+    const verdict = judgeExpectation(changeset.expectation, head);
+    if (verdict !== 'accept') return { status: verdict, head };
+    const checkpoint = nextCheckpoint;
+    const changesetId = head.lastChangesetId + 1;
+    // The UNIQUE (stream_id, changeset_id) key refuses a second writer even if a check were missed.
+    statements.insert.run({
+      checkpoint,
+      streamId: changeset.streamId,
+      changesetId,
+      firstEventId: head.lastEventId + 1,
+      lastEventId: head.lastEventId + changeset.eventCount,
+      events: changeset.events,
+      metadata: changeset.metadata,
+      committedAt,
+    });
+    nextCheckpoint = checkpoint + 1;
+    return { status: 'committed', changesetId, checkpoint };
+  }
+
+  const transaction = db.transaction((batch: readonly NewChangeset[]): CommittedBatch => {
+    // Read inside the transaction: the checkpoint the next commit gets.
+    nextCheckpoint = statements.nextCheckpoint.get()!.next;
+    const committedAt = new Date().toISOString();
+    const outcomes = batch.map((changeset): CommitOutcome | Error => {
+      try {
+        return commitOne(changeset, committedAt);
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (!db.inTransaction || typeof code !== 'string' || !code.startsWith('SQLITE_CONSTRAINT')) throw error;
+        if (code === 'SQLITE_CONSTRAINT_UNIQUE') return { status: 'behind', head: reads.headOf(changeset.streamId, OPEN_END) };
+        return error instanceof Error ? error : new Error(String(error));
+      }
+    });
+    return { outcomes, writtenBefore: nextCheckpoint };
+  }).immediate as unknown as (batch: readonly NewChangeset[]) => CommittedBatch;
+  return transaction;
+}

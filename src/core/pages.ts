@@ -30,9 +30,9 @@ export function escapedBytes(text: string): number {
 
 /**
  * What a changeset's rendering adds to its escaped JSON texts and quoted stream id, escaped: the
- * keys, punctuation and two numbers of the largest form (the global page's). Tests pin the bound.
+ * keys, punctuation, three numbers and the commit time of the largest form (the global page's). Tests pin the bound.
  */
-export const CHANGESET_FRAME_BYTES = 128;
+export const CHANGESET_FRAME_BYTES = 208;
 /** The same for an event (`{"id":N,"data":…},`). */
 export const EVENT_FRAME_BYTES = 48;
 

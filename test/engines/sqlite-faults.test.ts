@@ -16,7 +16,10 @@ describe('the SQLite engine when the disk is full in the middle of a group commi
     const engine = new SqliteEngine({ path });
     expect((await engine.commit(changeset('before', ['x']))).status).toBe('committed');
     // Cap the file just above its current size: a large changeset no longer fits, small ones do.
-    const pages = new Database(path).pragma('page_count', { simple: true }) as number;
+    // Closed at once: a handle left to the garbage collector closes its descriptors during later tests, which count them.
+    const probe = new Database(path);
+    const pages = probe.pragma('page_count', { simple: true }) as number;
+    probe.close();
     (engine as unknown as { db: Database.Database }).db.pragma(`max_page_count = ${pages + 2}`);
 
     const batch = [changeset('a', ['small']), changeset('b', ['x'.repeat(300_000)]), changeset('c', ['small'])].map((request) => engine.commit(request));

@@ -17,6 +17,10 @@ export interface ContractOptions {
   readonly startWithToken?: (token: string) => Promise<RunningApi>;
 }
 
+/** A commit time as stored: ISO 8601, UTC, milliseconds. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 const INVALID_STREAM_ID = {
   error: 'INVALID_STREAM_ID',
   message: 'The stream id must be 1 to 512 UTF-8 bytes, without control characters or "/".',
@@ -86,8 +90,8 @@ export function httpContract(name: string, start: () => Promise<RunningApi>, opt
           error: 'OPTIMISTIC_CONCURRENCY_EXCEPTION',
           message: 'The expected last changeset (0) is outdated, review the changeset(s) appended after it.',
           forthcoming_changesets: [
-            { changeset_id: 1, events: [1, 2], metadata: { n: 1 } },
-            { changeset_id: 2, events: [3], metadata: {} },
+            { changeset_id: 1, events: [1, 2], metadata: { n: 1 }, committed_at: expect.stringMatching(ISO_TIME) },
+            { changeset_id: 2, events: [3], metadata: {}, committed_at: expect.stringMatching(ISO_TIME) },
           ],
         });
         const byEvent = await api.post(`${path(id)}?expected_last_event=2`, { events: ['late'] });
@@ -172,7 +176,7 @@ export function httpContract(name: string, start: () => Promise<RunningApi>, opt
       it('stores null or absent metadata as {}, and ignores other keys', async () => {
         const id = stream('metadata');
         await api.post(path(id), { events: [1], metadata: null, extra: 'ignored' });
-        expect((await api.get(`${path(id)}/changesets`)).json.changesets).toEqual([{ changeset_id: 1, events: [1], metadata: {} }]);
+        expect((await api.get(`${path(id)}/changesets`)).json.changesets).toEqual([{ changeset_id: 1, events: [1], metadata: {}, committed_at: expect.stringMatching(ISO_TIME) }]);
       });
 
       it.skipIf(options.remote === true)('answers 413 for a changeset over 400,000 bytes, and for a body over 1 MB before reading it', async () => {
@@ -452,8 +456,9 @@ export function httpContract(name: string, start: () => Promise<RunningApi>, opt
         await api.post(path(id), { events: ['a', 'b'], metadata: { m: 1 } });
         await api.post(`${path(id)}?expected_last_changeset=1`, { events: ['c'] });
         await api.post(`${path(id)}?expected_last_changeset=2`, { events: ['d', 'e'] });
-        expect((await api.get(`${path(id)}/changesets?from=2&to=2`)).text).toBe(
-          `{"stream_id":"${id}","changesets":[{"changeset_id":2,"events":["c"],"metadata":{}}]}`,
+        // The original's keys first, byte for byte; the commit time is an additive key after them.
+        expect((await api.get(`${path(id)}/changesets?from=2&to=2`)).text).toMatch(
+          new RegExp(`^${escapeRegExp(`{"stream_id":"${id}","changesets":[{"changeset_id":2,"events":["c"],"metadata":{}`)},"committed_at":"${ISO_TIME.source.slice(1, -1)}"}]}$`),
         );
         expect((await api.get(`${path(id)}/changesets?from=0&to=`)).json.changesets).toHaveLength(3);
         expect((await api.get(`${path(id)}/changesets?from=9`)).json).toEqual({ stream_id: id, changesets: [] });
@@ -525,8 +530,8 @@ export function httpContract(name: string, start: () => Promise<RunningApi>, opt
         expect(page.limit).toBe(2);
         expect(page.next_checkpoint).toBe(start + 2);
         expect(page.changesets).toEqual([
-          { stream_id: id, changeset_id: 1, events: [0], metadata: {}, checkpoint: start },
-          { stream_id: id, changeset_id: 2, events: [1], metadata: {}, checkpoint: start + 1 },
+          { stream_id: id, changeset_id: 1, events: [0], metadata: {}, checkpoint: start, first_event_id: 1, committed_at: expect.stringMatching(ISO_TIME) },
+          { stream_id: id, changeset_id: 2, events: [1], metadata: {}, checkpoint: start + 1, first_event_id: 2, committed_at: expect.stringMatching(ISO_TIME) },
         ]);
         const rest = (await api.get(`/changesets?checkpoint=${start + 2}&limit=5000&wait=5`)).json;
         expect(rest.limit).toBe(1000);

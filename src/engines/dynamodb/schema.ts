@@ -34,7 +34,16 @@ export const PAGE_SIZE = 1000;
 export const EVENTS_INDEXES = {
   lastEvent: 'last_event_id',
   globalOrder: 'global_order',
+  streamList: 'stream_list',
 } as const;
+
+/**
+ * The stream list index is sparse: only a stream's first changeset carries `stream_bucket`, so it
+ * holds one entry per stream, sorted by stream id within each bucket. Commits that open a stream
+ * write through this many index partitions (a partition key takes about 1,000 writes/s), and a
+ * listing page merges this many queries.
+ */
+export const STREAM_LIST_BUCKETS = 4;
 
 /**
  * Version 2 dropped version 1's local index over `first_event_id`, which no read used and every
@@ -51,6 +60,7 @@ export const EVENTS_TABLE: TableDefinition = {
   ],
   globalIndexes: [
     { indexName: EVENTS_INDEXES.globalOrder, partitionKey: { name: 'page', type: 'N' }, sortKey: { name: 'page_item', type: 'N' } },
+    { indexName: EVENTS_INDEXES.streamList, partitionKey: { name: 'stream_bucket', type: 'N' }, sortKey: { name: 'stream_id', type: 'S' } },
   ],
   stream: 'NEW_IMAGE',
 };

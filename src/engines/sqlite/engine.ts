@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ReadBudget } from '../../core/pages.js';
-import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset } from '../../core/types.js';
+import type { FilteredBatch, GlobalFilter } from '../../core/global-filter.js';
+import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamSummary } from '../../core/types.js';
 import type { ConsumerExpectation, ConsumerPosition, ConsumerSaveOutcome } from '../../core/consumers.js';
 import type { EventStoreEngine, StreamRead } from '../port.js';
 import { CheckpointWaiters } from '../waiters.js';
@@ -39,6 +40,8 @@ export interface SqliteEngineOptions {
   readonly flushFileAtOpening?: (fd: number) => void;
   /** With group commit and FULL, how many commits the log takes between checkpoints (2,000). */
   readonly checkpointEveryRows?: number;
+  /** The clock commit times come from; a test may set it back. */
+  readonly clock?: () => Date;
 }
 
 /**
@@ -100,7 +103,7 @@ export class SqliteEngine implements EventStoreEngine {
     this.reads = new SqliteReads(this.statements);
     this.durableBefore = this.statements.nextCheckpoint.get()!.next;
     this.consumers = new SqliteConsumers(this.db, () => this.logFile?.flushNow());
-    const commitBatch = commitTransaction(this.db, this.statements, this.reads);
+    const commitBatch = commitTransaction(this.db, this.statements, this.reads, options.clock ?? (() => new Date()));
     const checkpointer = new WalCheckpointer(this.db, options.checkpointEveryRows ?? 2_000);
     this.log = new GroupCommitLog<NewChangeset, CommitOutcome>({
       grouped: groupCommit,
@@ -131,6 +134,22 @@ export class SqliteEngine implements EventStoreEngine {
 
   async readGlobal(checkpoint: number, budget: ReadBudget): Promise<readonly StoredChangeset[]> {
     return this.reads.readGlobal(checkpoint, budget, this.durableBefore);
+  }
+
+  async readGlobalFiltered(checkpoint: number, filter: GlobalFilter, budget: ReadBudget): Promise<FilteredBatch> {
+    return this.reads.readGlobalFiltered(checkpoint, filter, budget, this.durableBefore);
+  }
+
+  async checkpointAtTime(time: string): Promise<number> {
+    return this.reads.checkpointAtTime(time, this.durableBefore);
+  }
+
+  async readStreamSummary(streamId: string): Promise<StreamSummary | undefined> {
+    return this.reads.summaryOf(streamId, this.durableBefore);
+  }
+
+  async listStreams(prefix: string, after: string | undefined, limit: number): Promise<{ streams: StreamSummary[]; more: boolean }> {
+    return this.reads.listStreams(prefix, after, limit, this.durableBefore);
   }
 
   waitForCheckpoint(checkpoint: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {

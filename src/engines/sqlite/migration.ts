@@ -10,5 +10,8 @@ export function migrate(db: Database.Database): void {
   }
   db.exec(SCHEMA);
   db.exec(CONSUMERS_SCHEMA);
+  // A column of its own migration step (nullable, no index), so an older ees still reads the data.
+  const columns = db.pragma('table_info(changesets)') as { name: string }[];
+  if (!columns.some((column) => column.name === 'commit_id')) db.exec('ALTER TABLE changesets ADD COLUMN commit_id TEXT');
   db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }

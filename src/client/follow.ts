@@ -1,5 +1,5 @@
 import { EesError } from '../core/errors.js';
-import type { EesClient, GlobalChangeset, StreamChangeset } from './http-client.js';
+import type { EesClient, GlobalChangeset, GlobalFilterParams, StreamChangeset } from './http-client.js';
 import { retrying } from './retrying.js';
 
 /** One changeset as `ees tail` prints it; `checkpoint` is known when it came from the global order. */
@@ -52,7 +52,7 @@ export interface FollowRetry {
  */
 export async function* tailGlobal(
   client: EesClient,
-  options: { from: number; limit: number; follow: boolean; signal?: AbortSignal; retry?: FollowRetry },
+  options: { from: number; limit: number; follow: boolean; signal?: AbortSignal; retry?: FollowRetry; filter?: GlobalFilterParams },
 ): AsyncGenerator<TailBatch> {
   let checkpoint = options.from;
   let failingSince: number | undefined;
@@ -60,7 +60,7 @@ export async function* tailGlobal(
   while (options.signal?.aborted !== true) {
     let page;
     try {
-      page = await retrying(() => client.readGlobal(checkpoint, options.limit, options.follow ? WAIT_SECONDS : 0, options.signal), {
+      page = await retrying(() => client.readGlobal(checkpoint, options.limit, options.follow ? WAIT_SECONDS : 0, options.signal, options.filter), {
         signal: options.signal,
         retryAfter: (outcome) => {
           if (outcome.ok) return undefined;
@@ -92,6 +92,9 @@ export async function* tailGlobal(
     }
     if (page.changesets.length > 0) {
       yield { changesets: page.changesets, nextCheckpoint: page.next_checkpoint };
+      checkpoint = page.next_checkpoint;
+    } else if (page.next_checkpoint > checkpoint) {
+      // A filtered page without a match still moves past what the server examined.
       checkpoint = page.next_checkpoint;
     } else if (!options.follow) {
       return;

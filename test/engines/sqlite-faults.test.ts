@@ -88,3 +88,18 @@ describe('the SQLite engine when the flush of its log fails while committing', (
     expect(logDescriptors(path)).toBe(0);
   });
 });
+
+describe('the SQLite engine when the clock is set back', () => {
+  it('stores commit times that never go back along the global order, so since finds the first at or after a time', async () => {
+    const times = ['2026-12-01T10:00:00.000Z', '2026-12-01T10:00:05.000Z', '2026-12-01T09:59:00.000Z', '2026-12-01T10:00:07.000Z'];
+    let next = 0;
+    const engine = new SqliteEngine({ path: ':memory:', clock: () => new Date(times[next++]!) });
+    for (const index of times.keys()) expect((await engine.commit(changeset(`clock-${index}`, [index]))).status).toBe('committed');
+    const stored = (await engine.readGlobal(0, { maxRecords: 10, maxBytes: 1e9 })).map((record) => record.committedAt);
+    expect(stored).toEqual(['2026-12-01T10:00:00.000Z', '2026-12-01T10:00:05.000Z', '2026-12-01T10:00:05.000Z', '2026-12-01T10:00:07.000Z']);
+    expect(await engine.checkpointAtTime('2026-12-01T10:00:05.000Z')).toBe(1);
+    expect(await engine.checkpointAtTime('2026-12-01T10:00:06.000Z')).toBe(3);
+    expect(await engine.checkpointAtTime('2026-12-01T09:00:00.000Z')).toBe(0);
+    await engine.close();
+  });
+});

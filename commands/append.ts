@@ -25,7 +25,7 @@ that does not exist) is a conflict too. If the commit was sent but no answer cam
 it may be stored; ees read STREAM --from N+1 tells.
 
 Each commit carries a commit id (Idempotency-Key; a new UUID, or --commit-id): when the outcome of
-an attempt is unknown (a timeout, a dropped connection, a 5xx) it is retried with the same id, up
+an attempt is unknown (a timeout, a dropped connection) it is retried with the same id, up
 to 4 attempts, and a server that stored an earlier attempt answers with that changeset, so a flaky
 network makes neither a duplicate nor a spurious conflict. Exit 7 comes only after the last attempt.
 
@@ -65,7 +65,10 @@ Exit codes: 0 committed, 2 invalid input, 3 conflict, 5 unreachable, 6 refused, 
     try {
       result = await commitWithRetries(client, args.stream, body, expectation.kind === 'event' ? { event: expectation.value } : { changeset: expectation.value }, {
         commitId: flags['commit-id'],
-        onRetry: ({ error, retryInMs }) => process.stderr.write(`ees: ${error.message.replace(/\.$/, '')}; retrying with the same commit id in ${retryInMs / 1000}s.\n`),
+        // Scripts get one line on stderr, the final outcome; a terminal or --verbose hears of each retry.
+        onRetry: ({ error, retryInMs }) => {
+          if (process.stderr.isTTY === true || flags.verbose) process.stderr.write(`ees: ${error.message.replace(/\.$/, '')}; retrying with the same commit id in ${retryInMs / 1000}s.\n`);
+        },
       });
     } catch (error) {
       throw explainCommitFailure(error, args.stream, expectation);

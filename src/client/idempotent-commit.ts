@@ -14,12 +14,12 @@ export interface IdempotentCommitOptions {
   readonly onRetry?: ((notice: { error: EesError; attempt: number; retryInMs: number }) => void) | undefined;
 }
 
-/** The answers after which a commit may or may not be stored: a retry with the same commit id settles it. */
-const UNKNOWN_OUTCOME = new Set(['COMMIT_OUTCOME_UNKNOWN', 'INTERNAL_ERROR', 'ENDPOINT_UNREACHABLE']);
+/** Failures of a later attempt that leave unknown whether an earlier attempt was stored. */
+const LATER_FAILURES = new Set(['INTERNAL_ERROR', 'ENDPOINT_UNREACHABLE']);
 
 /**
- * Commits with a commit id, retrying while the outcome is unknown (a timeout, a dropped connection,
- * a 5xx): the server answers a retry of a stored commit with its changeset (replayed), so a flaky
+ * Commits with a commit id, retrying while the outcome is unknown (a timeout, a dropped connection):
+ * the server answers a retry of a stored commit with its changeset (replayed), so a flaky
  * network gives neither a duplicate changeset nor a spurious conflict. A conflict or a refusal is
  * never retried.
  */
@@ -37,8 +37,9 @@ export async function commitWithRetries(
     const result = await retrying(() => client.commit(streamId, changeset, expectation, { commitId }), {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       retryAfter: (outcome, attempt) => {
-        if (outcome.ok || !(outcome.error instanceof EesError) || !UNKNOWN_OUTCOME.has(outcome.error.code)) return undefined;
-        if (outcome.error.code !== 'ENDPOINT_UNREACHABLE') maybeStored = true;
+        // Only a commit sent without an answer (a timeout, a dropped connection) is retried; a 5xx is an answer.
+        if (outcome.ok || !(outcome.error instanceof EesError) || outcome.error.code !== 'COMMIT_OUTCOME_UNKNOWN') return undefined;
+        maybeStored = true;
         if (attempt + 1 >= attempts) return undefined;
         const retryInMs = (options.retryBaseMs ?? 200) * 3 ** attempt;
         options.onRetry?.({ error: outcome.error, attempt, retryInMs });
@@ -48,7 +49,7 @@ export async function commitWithRetries(
     return { ...result, commit_id: commitId };
   } catch (error) {
     // An attempt that may have landed makes the whole outcome unknown, whatever the last one said.
-    if (maybeStored && error instanceof EesError && error.code !== 'COMMIT_OUTCOME_UNKNOWN' && UNKNOWN_OUTCOME.has(error.code)) {
+    if (maybeStored && error instanceof EesError && LATER_FAILURES.has(error.code)) {
       throw new EesError('COMMIT_OUTCOME_UNKNOWN', `An attempt of the commit may be stored, and the last one failed: ${error.message}`, { cause: error });
     }
     if (error instanceof EesError && error.code === 'COMMIT_OUTCOME_UNKNOWN') {

@@ -85,7 +85,7 @@ describe('finding and retrying from the CLI', () => {
   it('retries a commit whose answer was lost with the same commit id, and stores it once', async () => {
     const proxy = await startCuttingProxy(store.url, 1);
     try {
-      const result = await runCli(['append', 'paid-once', '--json'], { input: '[{"type":"paid"}]', env: { EES_ENDPOINT: proxy.url } });
+      const result = await runCli(['append', 'paid-once', '--json', '--verbose'], { input: '[{"type":"paid"}]', env: { EES_ENDPOINT: proxy.url } });
       expect(result.stderr).toMatch(/retrying with the same commit id/);
       expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout)).toEqual({ stream_id: 'paid-once', changeset_id: 1, replayed: true });

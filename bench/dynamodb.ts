@@ -86,7 +86,7 @@ async function indexNaively(client: DynamoDBClient, tables: TableNames, keys: re
   }
 }
 
-function countRequests(client: DynamoDBClient): { count: number } {
+export function countRequests(client: DynamoDBClient): { count: number } {
   const counter = { count: 0 };
   client.middlewareStack.add(
     (next) => async (args) => {

@@ -12,6 +12,7 @@ import { createApiHandler } from '../src/http/handler.js';
 import { measureClient } from './client.js';
 import { measureCost, renderCostModel, unitsPerChangeset } from './cost.js';
 import { measureDynamoDb } from './dynamodb.js';
+import { measureFilteredFollower, measureListingCost } from './find.js';
 import { measureHttp } from './http.js';
 import { measureLambdaBundles } from './lambda.js';
 import { measureLambdaMemory, renderLambdaMemory } from './lambda-memory.js';
@@ -90,7 +91,7 @@ async function globalReadEventsPerSecond(): Promise<number> {
   });
 }
 
-/** `--only=http` (or appends, reads, client, lambda, dynamodb, publisher, cost, memory) runs one part; `--lambda-baseline=<dir>` compares the bundles' load time with another build's dist/lambda. */
+/** `--only=http` (or appends, reads, client, find, lambda, dynamodb, publisher, cost, memory) runs one part; `--lambda-baseline=<dir>` compares the bundles' load time with another build's dist/lambda. */
 const only = process.argv.find((argument) => argument.startsWith('--only='))?.slice('--only='.length);
 const runs = (part: string): boolean => only === undefined || only === part;
 
@@ -104,6 +105,21 @@ async function main(): Promise<void> {
     const single = await appendsPerSecond(false, writers, size);
     const grouped = await appendsPerSecond(true, writers, size);
     rows.push({ scenario: `durable appends/s, ${writers} writer(s), ${size}-event changesets: group commit vs one transaction per commit`, value: grouped, unit: 'commits/s', baseline: single });
+  }
+  if (runs('find')) {
+    const filter = await measureFilteredFollower(smoke);
+    rows.push({
+      scenario: `filtered follower (stream_prefix + type, ${filter.matching} of ${filter.changesets} changesets match, ${filter.filteredRequests} requests) vs unfiltered read of the same store (${filter.unfilteredRequests} requests): store walked`,
+      value: filter.filteredPerSecond,
+      unit: 'checkpoints/s',
+      baseline: filter.unfilteredPerSecond,
+    });
+    if (!process.argv.includes('--no-dynamodb')) {
+      const listing = await measureListingCost(smoke);
+      rows.push({ scenario: 'DynamoDB requests per commit that opens a stream (the stream list index adds no request)', value: listing.requestsPerOpeningCommit, unit: 'requests', decimals: 2 });
+      rows.push({ scenario: 'DynamoDB requests per later commit of a stream (the stream list index adds no request)', value: listing.requestsPerLaterCommit, unit: 'requests', decimals: 2 });
+      rows.push({ scenario: `DynamoDB requests per stream listing page of ${listing.streamsPerPage} streams`, value: listing.requestsPerListingPage, unit: 'requests' });
+    }
   }
   if (runs('reads')) rows.push({ scenario: 'global read through the API handler (JSON responses included), in-process', value: await globalReadEventsPerSecond(), unit: 'events/s' });
 

@@ -23,6 +23,11 @@ expected one (forthcoming_changesets). An expectation ahead of the stream (--exp
 that does not exist) is a conflict too. If the commit was sent but no answer came back, it exits 7:
 it may be stored; ees read STREAM --from N+1 tells.
 
+Each commit carries a commit id (Idempotency-Key; a new UUID, or --commit-id): when the outcome of
+an attempt is unknown (a timeout, a dropped connection) it is retried with the same id, up
+to 4 attempts, and a server that stored an earlier attempt answers with that changeset, so a flaky
+network makes neither a duplicate nor a spurious conflict. Exit 7 comes only after the last attempt.
+
 Exit codes: 0 committed, 2 invalid input, 3 conflict, 5 unreachable, 6 refused, 7 outcome unknown.`;
 
   static override examples = [
@@ -41,6 +46,7 @@ Exit codes: 0 committed, 2 invalid input, 3 conflict, 5 unreachable, 6 refused, 
     file: Flags.string({ char: 'f', description: 'Read the changeset from this file (- or absent: stdin).' }),
     metadata: Flags.string({ char: 'm', description: 'Metadata object as JSON; replaces the input\'s metadata.' }),
     raw: Flags.boolean({ description: 'Take the input object (or each line) as one event, whatever its keys.' }),
+    'commit-id': Flags.string({ description: 'The commit id (Idempotency-Key) to send; reuse the one of a commit whose outcome was unknown.' }),
   };
 
   async run(): Promise<void> {
@@ -59,11 +65,16 @@ Exit codes: 0 committed, 2 invalid input, 3 conflict, 5 unreachable, 6 refused, 
       result = await store.append(args.stream, body.events, {
         expect: expectation.kind === 'event' ? { event: expectation.value } : { changeset: expectation.value },
         metadata: body.metadata,
+        commitId: flags['commit-id'],
+        // Scripts get one line on stderr, the final outcome; a terminal or --verbose hears of each retry.
+        onRetry: ({ error, retryInMs }) => {
+          if (process.stderr.isTTY === true || flags.verbose) process.stderr.write(`ees: ${error.message.replace(/\.$/, '')}; retrying with the same commit id in ${retryInMs / 1000}s.\n`);
+        },
       });
     } catch (error) {
       throw explainCommitFailure(error, args.stream, expectation);
     }
-    if (json) this.print(JSON.stringify({ stream_id: result.streamId, changeset_id: result.changesetId }));
-    else this.print(`${this.colors(flags).green('✔')} ${args.stream}: changeset ${result.changesetId}`);
+    if (json) this.print(JSON.stringify({ stream_id: result.streamId, changeset_id: result.changesetId, ...(result.replayed ? { replayed: true } : {}) }));
+    else this.print(`${this.colors(flags).green('✔')} ${args.stream}: changeset ${result.changesetId}${result.replayed ? ' (stored by an earlier attempt)' : ''}`);
   }
 }

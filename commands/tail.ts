@@ -9,6 +9,7 @@ import { ClientCommand } from '../src/cli/client-command.js';
 import { withOptionalValue } from '../src/cli/optional-value.js';
 import { parseDuration } from '../src/cli/duration.js';
 import { formatTailRecord, wireChangeset } from '../src/cli/format.js';
+import { parseSinceFlag } from '../src/cli/since.js';
 import { streamOutputFlags } from '../src/cli/output-flags.js';
 import { EesError } from '../src/core/errors.js';
 import { validateStreamId } from '../src/core/params.js';
@@ -41,6 +42,11 @@ saved position is refused.
 With --follow it outlives a restart of the server: it retries with backoff from the last checkpoint
 (a line on stderr says so) until the server answers again, or until --max-wait has passed (exit 5).
 
+--stream-prefix P keeps the changesets of streams whose ids start with P (a category, e.g. account-),
+--type T (repeatable) those with an event of type T; the server filters, so a follower moves through
+a store where little matches without receiving the rest. --since 2h (or an ISO 8601 time) starts at
+the first changeset committed at or after that time.
+
 -n/--count N stops after N changesets (N events with --events or --data-only); --limit is only the
 page size. --data-only prints the event payloads alone, one per line.
 
@@ -59,6 +65,8 @@ Exit codes: 0 done or interrupted, 2 invalid input, 3 another runner moved the c
     '<%= config.bin %> tail account-42 --from 1 --follow',
     '<%= config.bin %> tail --checkpoint-file .projection-checkpoint --json | ./project.sh',
     '<%= config.bin %> tail --consumer orders-view --exec ./apply-batch.sh',
+    '<%= config.bin %> tail -f --stream-prefix account- --type deposited --type withdrawn',
+    '<%= config.bin %> tail --since 2h --json',
   ];
 
   static override args = {
@@ -84,6 +92,9 @@ Exit codes: 0 done or interrupted, 2 invalid input, 3 another runner moved the c
     consumer: Flags.string({ helpValue: '<name>', description: 'Resume from, and save progress to, this consumer in the event store (global order).' }),
     exec: Flags.string({ helpValue: '<command>', description: 'Run this shell command once per batch, batch on stdin; move on only when it exits 0.' }),
     ...streamOutputFlags,
+    'stream-prefix': Flags.string({ helpValue: '<prefix>', description: 'Only streams whose ids start with this (global order).' }),
+    type: Flags.string({ helpValue: '<type>', description: 'Only changesets with an event of this type; repeatable (global order).', multiple: true }),
+    since: Flags.string({ helpValue: '<age|time>', description: 'Start at the first changeset committed at or after this: 2h, 15m, 7d or an ISO 8601 time.', exclusive: ['from-checkpoint', 'from'] }),
     'max-wait': Flags.string({ description: 'With --follow, give up after the store has been unreachable this long (e.g. 1m; default: never).', dependsOn: ['follow'] }),
   };
 
@@ -108,6 +119,9 @@ Exit codes: 0 done or interrupted, 2 invalid input, 3 another runner moved the c
     if (args.stream !== undefined) {
       validateStreamId(args.stream);
       if (flags['from-checkpoint'] !== undefined) throw new EesError('INVALID_USAGE', '--from-checkpoint walks the global order; with STREAM use --from (a changeset id).');
+      if (flags['stream-prefix'] !== undefined || flags.type !== undefined || flags.since !== undefined) {
+        throw new EesError('INVALID_USAGE', '--stream-prefix, --type and --since filter the global order: leave STREAM out.');
+      }
       if (flags['checkpoint-file'] !== undefined || flags.consumer !== undefined || flags.exec !== undefined) {
         throw new EesError('INVALID_USAGE', '--checkpoint-file, --consumer and --exec work with the global order: leave STREAM out and filter the JSON.');
       }
@@ -132,12 +146,14 @@ Exit codes: 0 done or interrupted, 2 invalid input, 3 another runner moved the c
     let position: SavedPosition | undefined;
     if (args.stream === undefined) {
       position = flags.consumer !== undefined ? consumerPosition(client, flags.consumer) : checkpointFile === undefined ? undefined : checkpointFilePosition(checkpointFile);
+      const since = flags.since === undefined ? undefined : parseSinceFlag(flags.since);
       const saved = await position?.load();
+      if (since !== undefined && saved !== undefined) throw new EesError('INVALID_USAGE', '--since starts over at a time, but a position is saved: remove it, or leave --since out to resume.');
       const start = startOf({ fromCheckpoint: flags['from-checkpoint'], saved, source: position });
-      const from = start === 'head' ? (flags.follow ? await store.headCheckpoint() : 0) : start;
+      const from = since !== undefined ? await store.checkpointAt(since) : start === 'head' ? (flags.follow ? await store.headCheckpoint() : 0) : start;
       if (checkpointFile !== undefined && saved !== undefined) await this.warnBeyondHead(store, checkpointFile, saved);
       await position?.begin(from, saved);
-      const feed = { from, pageSize: flags.limit, signal: stop, eventIds: unit === 'events' };
+      const feed = { from, pageSize: flags.limit, signal: stop, eventIds: unit === 'events', streamPrefix: flags['stream-prefix'], types: flags.type };
       batches = wireBatches(flags.follow ? store.subscribe({ ...feed, ...retry }) : store.readAll(feed));
     } else {
       batches = tailStream(client, args.stream, { from: flags.from, limit: flags.limit, follow: flags.follow, signal: stop, retry });

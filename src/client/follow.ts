@@ -1,5 +1,5 @@
 import { EesError } from '../core/errors.js';
-import type { EesClient, GlobalChangeset, StreamChangeset } from './http-client.js';
+import type { EesClient, GlobalChangeset, GlobalFilterParams, StreamChangeset } from './http-client.js';
 import { retrying } from './retrying.js';
 import type { ReconnectNotice } from './types.js';
 
@@ -48,7 +48,7 @@ export interface FollowRetry {
  */
 export async function* tailGlobal(
   client: EesClient,
-  options: { from: number; limit: number; follow: boolean; signal?: AbortSignal | undefined; retry?: FollowRetry | undefined },
+  options: { from: number; limit: number; follow: boolean; signal?: AbortSignal | undefined; retry?: FollowRetry | undefined; filter?: GlobalFilterParams | undefined },
 ): AsyncGenerator<TailBatch> {
   let checkpoint = options.from;
   let failingSince: number | undefined;
@@ -56,7 +56,7 @@ export async function* tailGlobal(
   while (options.signal?.aborted !== true) {
     let page;
     try {
-      page = await retrying(() => client.readGlobal(checkpoint, options.limit, options.follow ? WAIT_SECONDS : 0, options.signal), {
+      page = await retrying(() => client.readGlobal(checkpoint, options.limit, options.follow ? WAIT_SECONDS : 0, options.signal, options.filter), {
         signal: options.signal,
         retryAfter: (outcome) => {
           if (outcome.ok) return undefined;
@@ -88,6 +88,9 @@ export async function* tailGlobal(
     }
     if (page.changesets.length > 0) {
       yield { changesets: page.changesets, nextCheckpoint: page.next_checkpoint };
+      checkpoint = page.next_checkpoint;
+    } else if (page.next_checkpoint > checkpoint) {
+      // A filtered page without a match still moves past what the server examined.
       checkpoint = page.next_checkpoint;
     } else if (!options.follow) {
       return;

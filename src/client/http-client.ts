@@ -64,6 +64,31 @@ export interface StreamEvent {
 export interface GlobalChangeset extends StreamChangeset {
   readonly stream_id: string;
   readonly checkpoint: number;
+  /** The id of its first event, on servers that send it: events are numbered from here on. */
+  readonly first_event_id?: number;
+}
+
+/** Filters of a global read (servers that know them; others ignore them). */
+export interface GlobalFilterParams {
+  /** Only streams whose ids start with this (a category, e.g. `account-`). */
+  readonly streamPrefix?: string | undefined;
+  /** Only changesets with an event of one of these types. */
+  readonly types?: readonly string[] | undefined;
+}
+
+/** A stream's head as GET /streams/{id}/head and GET /stream-heads report it. */
+export interface StreamHeadInfo {
+  readonly stream_id: string;
+  readonly last_changeset_id: number;
+  readonly last_event_id: number;
+  readonly committed_at: string;
+}
+
+export interface StreamListPage {
+  readonly prefix: string;
+  readonly streams: StreamHeadInfo[];
+  /** Present when more streams follow: pass it as `after`. */
+  readonly next_after?: string;
 }
 
 export interface GlobalPage {
@@ -79,6 +104,8 @@ export type { IndexingLag };
 export interface CommitResult {
   readonly stream_id: string;
   readonly changeset_id: number;
+  /** True when the server answered a retry with the changeset an earlier attempt stored. */
+  readonly replayed?: boolean;
 }
 
 export interface VersionInfo {
@@ -140,10 +167,10 @@ export class EesClient {
   private async send(
     method: HttpMethod,
     path: string,
-    options: { body?: string | undefined; retries: number; waitMs?: number | undefined; signal?: AbortSignal | undefined },
+    options: { body?: string | undefined; retries: number; waitMs?: number | undefined; signal?: AbortSignal | undefined; headers?: Record<string, string> | undefined },
   ): Promise<{ status: number; headers: Dispatcher.ResponseData['headers']; text: string }> {
     const url = new URL(`${this.endpoint}${path}`);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (this.options.token !== undefined) headers['authorization'] = `Bearer ${this.options.token}`;
     const timeoutMs = this.options.timeoutMs ?? (method === 'POST' ? (this.options.commitTimeoutMs ?? DEFAULT_COMMIT_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS);
@@ -211,10 +238,10 @@ export class EesClient {
   private async call<T>(
     method: HttpMethod,
     path: string,
-    options: { body?: string | undefined; retry: boolean; waitMs?: number | undefined; signal?: AbortSignal | undefined },
+    options: { body?: string | undefined; retry: boolean; waitMs?: number | undefined; signal?: AbortSignal | undefined; headers?: Record<string, string> | undefined },
   ): Promise<{ body: T; headers: Dispatcher.ResponseData['headers'] }> {
     const retries = options.retry ? (this.options.readRetries ?? 3) : 0;
-    const response = await this.send(method, path, { body: options.body, retries, waitMs: options.waitMs, signal: options.signal });
+    const response = await this.send(method, path, { body: options.body, retries, waitMs: options.waitMs, signal: options.signal, headers: options.headers });
     let parsed: unknown;
     try {
       parsed = JSON.parse(response.text);
@@ -263,13 +290,36 @@ export class EesClient {
     return { version: body.version, server: Array.isArray(server) ? server[0] : server, roundTripMs: performance.now() - started };
   }
 
-  async commit(streamId: string, changeset: ChangesetBody, expectation: ExpectationParam): Promise<CommitResult> {
+  /**
+   * Commits once. With `commitId` (sent as Idempotency-Key) a retry of a commit that was stored is
+   * answered with its changeset and `replayed: true` (see commitWithRetries).
+   */
+  async commit(streamId: string, changeset: ChangesetBody, expectation: ExpectationParam, options: { commitId?: string | undefined } = {}): Promise<CommitResult> {
     const query = 'event' in expectation ? `expected_last_event=${expectation.event}` : `expected_last_changeset=${expectation.changeset}`;
-    const { body } = await this.call<CommitResult>('POST', `/streams/${encodeURIComponent(streamId)}?${query}`, {
+    const { body, headers } = await this.call<CommitResult>('POST', `/streams/${encodeURIComponent(streamId)}?${query}`, {
       body: JSON.stringify(changeset),
       retry: false,
+      ...(options.commitId === undefined ? {} : { headers: { 'idempotency-key': options.commitId } }),
     });
-    return body;
+    return headers['idempotent-replayed'] === 'true' ? { ...body, replayed: true } : body;
+  }
+
+  /** One stream's head (GET /streams/{id}/head); STREAM_NOT_FOUND without changesets. */
+  async streamHead(streamId: string): Promise<StreamHeadInfo> {
+    return (await this.call<StreamHeadInfo>('GET', `/streams/${encodeURIComponent(streamId)}/head`, { retry: true })).body;
+  }
+
+  /** One page of the streams whose ids start with `prefix`, in the order of their UTF-8 bytes. */
+  async listStreams(prefix: string, options: { after?: string | undefined; limit?: number | undefined } = {}): Promise<StreamListPage> {
+    const query = new URLSearchParams({ prefix });
+    if (options.after !== undefined) query.set('after', options.after);
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    return (await this.call<StreamListPage>('GET', `/stream-heads?${query.toString()}`, { retry: true })).body;
+  }
+
+  /** The first checkpoint committed at or after `since` (ISO 8601). */
+  async checkpointAt(since: string): Promise<number> {
+    return (await this.call<GlobalPage>('GET', `/changesets?since=${encodeURIComponent(since)}&limit=1`, { retry: true })).body.checkpoint;
   }
 
   /** Every changeset (or event) of a range, following `next_from` across pages. */
@@ -292,8 +342,12 @@ export class EesClient {
     }
   }
 
-  async readGlobal(checkpoint: number, limit: number, waitSeconds = 0, signal?: AbortSignal): Promise<GlobalPage> {
-    const { body } = await this.call<GlobalPage>('GET', `/changesets?checkpoint=${checkpoint}&limit=${limit}&wait=${waitSeconds}`, {
+  async readGlobal(checkpoint: number, limit: number, waitSeconds = 0, signal?: AbortSignal, filter: GlobalFilterParams = {}): Promise<GlobalPage> {
+    const filters = new URLSearchParams();
+    if (filter.streamPrefix !== undefined) filters.set('stream_prefix', filter.streamPrefix);
+    for (const type of filter.types ?? []) filters.append('type', type);
+    const filtered = filters.size === 0 ? '' : `&${filters.toString()}`;
+    const { body } = await this.call<GlobalPage>('GET', `/changesets?checkpoint=${checkpoint}&limit=${limit}&wait=${waitSeconds}${filtered}`, {
       retry: true,
       waitMs: waitSeconds * 1000,
       signal,

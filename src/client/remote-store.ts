@@ -3,6 +3,7 @@ import { validateStreamId } from '../core/params.js';
 import { consumerPosition, type SavedPosition } from './consumers.js';
 import { ConflictError, InvalidRequestError, typedError } from './errors.js';
 import { EventNumbering, tailGlobal } from './follow.js';
+import { commitWithRetries } from './idempotent-commit.js';
 import type { EesClient, ExpectationParam, GlobalChangeset as WireGlobalChangeset, StreamChangeset } from './http-client.js';
 import { readStreamHead } from './stream-head.js';
 import type {
@@ -77,21 +78,21 @@ export class RemoteEventStore<E = unknown> implements EventStoreClient<E> {
     } catch (error) {
       throw typedError(error);
     }
-    if (options.commitId !== undefined) {
-      // The place for the API's Idempotency-Key: until the low-level commit sends it, a commit id
-      // would promise a safe retry that the server cannot keep.
-      throw new InvalidRequestError('INVALID_USAGE', 'commitId needs an ees server that accepts Idempotency-Key; this client cannot send it yet.');
-    }
     options.signal?.throwIfAborted();
     let answer;
     try {
-      // Not abortable once sent: giving up on a sent commit would only make its outcome unknown.
-      answer = await this.http.commit(streamId, { events, ...(options.metadata === undefined ? {} : { metadata: options.metadata }) }, expectation);
+      // A sent attempt is not aborted (that would only make its outcome unknown); the signal ends the waits between retries.
+      answer = await commitWithRetries(this.http, streamId, { events, ...(options.metadata === undefined ? {} : { metadata: options.metadata }) }, expectation, {
+        commitId: options.commitId,
+        attempts: options.attempts,
+        signal: options.signal,
+        onRetry: options.onRetry,
+      });
     } catch (error) {
       throw this.commitError(error, streamId, options.expect);
     }
     const eventIds = eventIdsOf(options.expect, events.length, answer as { first_event_id?: unknown; last_event_id?: unknown });
-    return { streamId, changesetId: answer.changeset_id, eventIds };
+    return { streamId, changesetId: answer.changeset_id, eventIds, commitId: answer.commit_id, replayed: answer.replayed === true };
   }
 
   private commitError(error: unknown, streamId: string, expect: Expect): unknown {
@@ -132,7 +133,7 @@ export class RemoteEventStore<E = unknown> implements EventStoreClient<E> {
       validateStreamId(streamId);
       options.signal?.throwIfAborted();
       const head = await readStreamHead(this.http, streamId);
-      return { streamId, lastChangesetId: head.last_changeset_id, lastEventId: head.last_event_id };
+      return { streamId, lastChangesetId: head.last_changeset_id, lastEventId: head.last_event_id, committedAt: (head as { committed_at?: string }).committed_at };
     } catch (error) {
       if (error instanceof EesError && error.code === 'STREAM_NOT_FOUND') return undefined;
       throw typedError(error);
@@ -143,6 +144,29 @@ export class RemoteEventStore<E = unknown> implements EventStoreClient<E> {
     options.signal?.throwIfAborted();
     try {
       return await this.http.headCheckpoint();
+    } catch (error) {
+      throw typedError(error);
+    }
+  }
+
+  async checkpointAt(time: Date | string, options: { readonly signal?: AbortSignal | undefined } = {}): Promise<number> {
+    options.signal?.throwIfAborted();
+    try {
+      return await this.http.checkpointAt(typeof time === 'string' ? time : time.toISOString());
+    } catch (error) {
+      throw typedError(error);
+    }
+  }
+
+  async *listStreams(options: { readonly prefix?: string | undefined; readonly signal?: AbortSignal | undefined } = {}): AsyncIterable<StreamHeadInfo> {
+    let after: string | undefined;
+    try {
+      do {
+        options.signal?.throwIfAborted();
+        const page = await this.http.listStreams(options.prefix ?? '', { after });
+        for (const head of page.streams) yield { streamId: head.stream_id, lastChangesetId: head.last_changeset_id, lastEventId: head.last_event_id, committedAt: head.committed_at };
+        after = page.next_after;
+      } while (after !== undefined);
     } catch (error) {
       throw typedError(error);
     }
@@ -215,6 +239,7 @@ export class RemoteEventStore<E = unknown> implements EventStoreClient<E> {
       limit: options.pageSize ?? DEFAULT_PAGE_SIZE,
       follow,
       signal: options.signal,
+      filter: { streamPrefix: options.streamPrefix, types: options.types },
       retry: retry === undefined ? undefined : { maxWaitMs: retry.maxWaitMs, onReconnecting: retry.onReconnecting, onReconnected: retry.onReconnected },
     });
     try {

@@ -1,3 +1,4 @@
+import { EesError } from '../core/errors.js';
 import type { EesClient, StreamChangeset } from './http-client.js';
 
 export interface StreamHead {
@@ -25,11 +26,21 @@ async function lastId(exists: (id: number) => Promise<boolean>): Promise<number>
 }
 
 /**
- * Where a stream ends, with what `--expect` and `--expect-event` need, without reading it: the API
- * has no head route yet, so it probes one-item ranges of the read endpoints (about 2·log₂ n requests).
- * A stream without changesets is STREAM_NOT_FOUND, from the first probe.
+ * Where a stream ends, with what `--expect` and `--expect-event` need, without reading it: one
+ * request to the head route; a server without it (INVALID_ENDPOINT) is probed instead.
+ * A stream without changesets is STREAM_NOT_FOUND.
  */
 export async function readStreamHead(client: EesClient, streamId: string): Promise<StreamHead> {
+  try {
+    return await client.streamHead(streamId);
+  } catch (error) {
+    if (!(error instanceof EesError && error.code === 'INVALID_ENDPOINT')) throw error;
+  }
+  return probeStreamHead(client, streamId);
+}
+
+/** The head from one-item ranges of the read endpoints (about 2·log₂ n requests), for servers without the head route. */
+export async function probeStreamHead(client: EesClient, streamId: string): Promise<StreamHead> {
   let last: StreamChangeset | undefined;
   const changesetExists = async (id: number): Promise<boolean> => {
     for await (const page of client.readStream(streamId, 'changesets', { from: id, to: id })) {

@@ -14,10 +14,16 @@ export interface AppendOptions {
   readonly metadata?: Record<string, unknown> | undefined;
   readonly signal?: AbortSignal | undefined;
   /**
-   * Reserved for the API's Idempotency-Key: a commit id that makes retrying a commit whose answer
-   * was lost safe. Until the server supports it, a lost answer is an OutcomeUnknownError.
+   * The commit id sent as the API's Idempotency-Key (a new UUID by default). A commit whose answer
+   * was lost (a timeout, a dropped connection) is retried with it, and the server answers a retry of
+   * a stored commit with the original changeset, so a flaky network makes neither a duplicate nor a
+   * spurious conflict. Reuse the id of an OutcomeUnknownError's commit to settle it safely.
    */
   readonly commitId?: string | undefined;
+  /** Attempts in all while the outcome is unknown (default 4); 1 never retries. */
+  readonly attempts?: number | undefined;
+  /** Told before each retry of a commit whose answer was lost. */
+  readonly onRetry?: ((notice: { readonly error: Error; readonly attempt: number; readonly retryInMs: number }) => void) | undefined;
 }
 
 export interface AppendResult {
@@ -28,6 +34,10 @@ export interface AppendResult {
    * expectation, or when the server reports them.
    */
   readonly eventIds?: { readonly first: number; readonly last: number } | undefined;
+  /** The commit id it was stored under (Idempotency-Key). */
+  readonly commitId: string;
+  /** True when an earlier attempt had stored it and the server answered the retry with it. */
+  readonly replayed: boolean;
 }
 
 /** A changeset of a stream. */
@@ -70,6 +80,10 @@ export interface ReadAllOptions {
   readonly pageSize?: number | undefined;
   /** Give every changeset its `firstEventId`, reading a stream's earlier changesets when the server does not send it. */
   readonly eventIds?: boolean | undefined;
+  /** Only changesets of streams whose ids start with this (a category such as `account-`). */
+  readonly streamPrefix?: string | undefined;
+  /** Only changesets with an event of one of these types (an event's `type` field). */
+  readonly types?: readonly string[] | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -102,6 +116,8 @@ export interface StreamHeadInfo {
   readonly streamId: string;
   readonly lastChangesetId: number;
   readonly lastEventId: number;
+  /** When its last changeset was committed (ISO 8601, UTC), where the server says. */
+  readonly committedAt?: string | undefined;
 }
 
 /** An event store, reached over HTTP (`connect`) or in-process (`openEmbeddedStore`). */
@@ -122,5 +138,9 @@ export interface EventStoreClient<E = unknown> {
   subscribe<T extends E = E>(options?: SubscribeOptions): AsyncIterable<GlobalChangeset<T>>;
   /** The next checkpoint of the global order. */
   headCheckpoint(options?: { readonly signal?: AbortSignal | undefined }): Promise<number>;
+  /** The checkpoint of the first changeset committed at or after `time` (the head when none is). */
+  checkpointAt(time: Date | string, options?: { readonly signal?: AbortSignal | undefined }): Promise<number>;
+  /** The streams whose ids start with `prefix` (all without), with their heads, in the order of their ids' UTF-8 bytes. */
+  listStreams(options?: { readonly prefix?: string | undefined; readonly signal?: AbortSignal | undefined }): AsyncIterable<StreamHeadInfo>;
   close(): Promise<void>;
 }

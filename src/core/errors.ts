@@ -27,6 +27,13 @@ export const ERROR_TABLE = {
   CONSUMER_POSITION_CONFLICT: { status: 409, exitCode: 3 },
   POSITION_BEYOND_HEAD: { status: 409, exitCode: 2 },
   TOO_MANY_CONSUMERS: { status: 409, exitCode: 2 },
+  // Filtered reads, stream listing, positions by time, idempotent commits.
+  INVALID_STREAM_PREFIX: { status: 400, exitCode: 2 },
+  INVALID_TYPE_FILTER: { status: 400, exitCode: 2 },
+  INVALID_SINCE: { status: 400, exitCode: 2 },
+  INVALID_STREAM_LISTING_PARAMS: { status: 400, exitCode: 2 },
+  INVALID_IDEMPOTENCY_KEY: { status: 400, exitCode: 2 },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, exitCode: 2 },
   METHOD_NOT_ALLOWED: { status: 405, exitCode: 1 },
   UNAUTHORIZED: { status: 401, exitCode: 6 },
   FORBIDDEN: { status: 403, exitCode: 6 },

@@ -30,9 +30,9 @@ export function escapedBytes(text: string): number {
 
 /**
  * What a changeset's rendering adds to its escaped JSON texts and quoted stream id, escaped: the
- * keys, punctuation and two numbers of the largest form (the global page's). Tests pin the bound.
+ * keys, punctuation, three numbers and the commit time of the largest form (the global page's). Tests pin the bound.
  */
-export const CHANGESET_FRAME_BYTES = 128;
+export const CHANGESET_FRAME_BYTES = 208;
 /** The same for an event (`{"id":N,"data":…},`). */
 export const EVENT_FRAME_BYTES = 48;
 
@@ -82,6 +82,11 @@ export class BudgetedRecords {
       this.bytes += size;
     }
     return true;
+  }
+
+  /** Takes one record if it fits (a filtered scan decides record by record); false once the read is to stop. */
+  take(record: StoredChangeset): boolean {
+    return this.takeFrom([record], asIs);
   }
 
   /** What the read returns: exhausted unless the budget cut it. */

@@ -21,6 +21,14 @@ export interface StoredChangeset {
   readonly metadata: string;
   /** Position in the global order; null while not yet assigned (DynamoDB indexes asynchronously). */
   readonly checkpoint: number | null;
+  /** When it was committed, ISO 8601 UTC, as stored. */
+  readonly committedAt?: string | undefined;
+}
+
+/** A stream's head with the commit time of its last changeset. */
+export interface StreamSummary extends StreamHead {
+  readonly streamId: string;
+  readonly committedAt: string;
 }
 
 export type Expectation =
@@ -36,10 +44,16 @@ export interface NewChangeset {
   readonly eventCount: number;
   /** Compact JSON of the metadata object. */
   readonly metadata: string;
+  /** The client's commit id (Idempotency-Key): a retry with the same one is answered with the original. */
+  readonly commitId?: string | undefined;
 }
 
 export type CommitOutcome =
   | { readonly status: 'committed'; readonly changesetId: number; readonly checkpoint: number | null }
+  /** A commit with this commit id and expectation is stored already: its changeset. */
+  | { readonly status: 'replayed'; readonly changesetId: number }
+  /** The commit id is stored with this expectation but a different body. */
+  | { readonly status: 'commit_id_reused'; readonly changesetId: number }
   /** Another writer got there first: the expectation is behind the stream. */
   | { readonly status: 'behind'; readonly head: StreamHead }
   /** The expectation names a changeset or event the stream does not have yet. */

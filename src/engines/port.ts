@@ -1,7 +1,8 @@
 import type { ConsumerExpectation, ConsumerPosition, ConsumerSaveOutcome } from '../core/consumers.js';
 import type { ReadBudget, RecordBatch } from '../core/pages.js';
 import type { IndexingLag } from '../core/lag.js';
-import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamHead } from '../core/types.js';
+import type { FilteredBatch, GlobalFilter } from '../core/global-filter.js';
+import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamHead, StreamSummary } from '../core/types.js';
 
 export interface StreamRead extends RecordBatch {
   readonly head: StreamHead;
@@ -26,6 +27,24 @@ export interface EventStoreEngine {
 
   /** Changesets from `checkpoint` on, in global order, within `budget`. May hold gaps. */
   readGlobal(checkpoint: number, budget: ReadBudget): Promise<readonly StoredChangeset[]>;
+
+  /** The changesets matching `filter` among the checkpoints a FilteredScan examines from `checkpoint`. */
+  readGlobalFiltered(checkpoint: number, filter: GlobalFilter, budget: ReadBudget): Promise<FilteredBatch>;
+
+  /**
+   * The first checkpoint (readable now) whose changeset was committed at or after `time` (ISO 8601
+   * UTC); the head when there is none.
+   */
+  checkpointAtTime(time: string): Promise<number>;
+
+  /** A stream's head with its last commit time, read without its changesets; undefined for no stream. */
+  readStreamSummary(streamId: string): Promise<StreamSummary | undefined>;
+
+  /**
+   * Streams whose ids start with `prefix`, after `after` (exclusive), in the order of their ids'
+   * UTF-8 bytes, at most `limit`; `more` when others follow.
+   */
+  listStreams(prefix: string, after: string | undefined, limit: number): Promise<{ readonly streams: readonly StreamSummary[]; readonly more: boolean }>;
 
   /**
    * Resolves once a changeset at `checkpoint` or later may be readable, after `timeoutMs`, or

@@ -1,5 +1,5 @@
 import type { EventPage, GlobalPage, ChangesetPage } from '../core/pages.js';
-import type { Statistics, StoredChangeset } from '../core/types.js';
+import type { Statistics, StoredChangeset, StreamSummary } from '../core/types.js';
 import type { EesError } from '../core/errors.js';
 
 /*
@@ -9,8 +9,11 @@ import type { EesError } from '../core/errors.js';
 
 const quote = JSON.stringify;
 
+/** Additive keys: after every key of the original, so its readers see what they always saw first. */
+const committedAt = (record: StoredChangeset): string => (record.committedAt === undefined ? '' : `,"committed_at":${quote(record.committedAt)}`);
+
 function streamChangeset(record: StoredChangeset): string {
-  return `{"changeset_id":${record.changesetId},"events":${record.events},"metadata":${record.metadata}}`;
+  return `{"changeset_id":${record.changesetId},"events":${record.events},"metadata":${record.metadata}${committedAt(record)}}`;
 }
 
 export function renderStreamChangesets(streamId: string, page: ChangesetPage): string {
@@ -28,7 +31,7 @@ export function renderGlobalPage(checkpoint: number, limit: number, page: Global
   const changesets = page.changesets
     .map(
       (record) =>
-        `{"stream_id":${quote(record.streamId)},"changeset_id":${record.changesetId},"events":${record.events},"metadata":${record.metadata},"checkpoint":${record.checkpoint}}`,
+        `{"stream_id":${quote(record.streamId)},"changeset_id":${record.changesetId},"events":${record.events},"metadata":${record.metadata},"checkpoint":${record.checkpoint},"first_event_id":${record.firstEventId}${committedAt(record)}}`,
     )
     .join(',');
   return `{"checkpoint":${checkpoint},"limit":${limit},"changesets":[${changesets}],"next_checkpoint":${page.nextCheckpoint}}`;
@@ -47,4 +50,17 @@ export function renderConflict(streamId: string, message: string, forthcoming: r
 
 export function renderStatistics(statistics: Statistics): string {
   return `{"total_streams":${statistics.total_streams},"total_changesets":${statistics.total_changesets},"total_events":${statistics.total_events},"max_stream_length":${statistics.max_stream_length},"statistics_version":${statistics.statistics_version}}`;
+}
+
+function streamSummary(summary: StreamSummary): string {
+  return `{"stream_id":${quote(summary.streamId)},"last_changeset_id":${summary.lastChangesetId},"last_event_id":${summary.lastEventId},"committed_at":${quote(summary.committedAt)}}`;
+}
+
+export function renderStreamHead(summary: StreamSummary): string {
+  return streamSummary(summary);
+}
+
+export function renderStreamList(prefix: string, streams: readonly StreamSummary[], more: boolean): string {
+  const next = more && streams.length > 0 ? `,"next_after":${quote(streams.at(-1)!.streamId)}` : '';
+  return `{"prefix":${quote(prefix)},"streams":[${streams.map(streamSummary).join(',')}]${next}}`;
 }

@@ -136,19 +136,19 @@ describe('client commands, in-process', () => {
       const head = lines.length;
       const { stdout: events } = await ees('tail', '--from-checkpoint', String(head - 3), '--events');
       expect(jsonLines(events)).toEqual([
-        { stream_id: 'tail-a', changeset_id: 1, event_id: 1, checkpoint: head - 3, data: 'a1' },
-        { stream_id: 'tail-a', changeset_id: 1, event_id: 2, checkpoint: head - 3, data: 'a2' },
-        { stream_id: 'tail-b', changeset_id: 1, event_id: 1, checkpoint: head - 2, data: 'b1' },
-        { stream_id: 'tail-a', changeset_id: 2, event_id: 3, checkpoint: head - 1, data: 'a3' },
+        { stream_id: 'tail-a', changeset_id: 1, event_id: 1, checkpoint: head - 3, committed_at: expect.any(String), data: 'a1' },
+        { stream_id: 'tail-a', changeset_id: 1, event_id: 2, checkpoint: head - 3, committed_at: expect.any(String), data: 'a2' },
+        { stream_id: 'tail-b', changeset_id: 1, event_id: 1, checkpoint: head - 2, committed_at: expect.any(String), data: 'b1' },
+        { stream_id: 'tail-a', changeset_id: 2, event_id: 3, checkpoint: head - 1, committed_at: expect.any(String), data: 'a3' },
       ]);
       // Starting mid-stream, the event numbering is learnt from the stream.
       const { stdout: late } = await ees('tail', '--from-checkpoint', String(head - 1), '--events');
-      expect(jsonLines(late)).toEqual([{ stream_id: 'tail-a', changeset_id: 2, event_id: 3, checkpoint: head - 1, data: 'a3' }]);
+      expect(jsonLines(late)).toEqual([{ stream_id: 'tail-a', changeset_id: 2, event_id: 3, checkpoint: head - 1, committed_at: expect.any(String), data: 'a3' }]);
     });
 
     it('prints one stream from a changeset id', async () => {
       const { stdout } = await ees('tail', 'tail-a', '--from', '2');
-      expect(jsonLines(stdout)).toEqual([{ stream_id: 'tail-a', changeset_id: 2, events: ['a3'], metadata: {} }]);
+      expect(jsonLines(stdout)).toEqual([{ stream_id: 'tail-a', changeset_id: 2, events: ['a3'], metadata: {}, committed_at: expect.any(String) }]);
     });
 
     it('resumes from a checkpoint file with no duplicate and no gap', async () => {

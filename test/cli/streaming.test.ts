@@ -46,7 +46,7 @@ describe('streaming output, ees info, profiles and completion, as processes', ()
     ]);
     expect(lines(tailTwo.stdout).map((line) => (line as { checkpoint: number }).checkpoint)).toEqual([0, 1]);
     expect(lines(tailEvents.stdout).map((line) => (line as { event_id: number }).event_id)).toEqual([1, 2, 3]);
-    expect(lines(readOne.stdout)).toEqual([{ stream_id: 'orders', changeset_id: 1, events: [{ n: 1 }, { n: 2 }], metadata: { by: 'a' } }]);
+    expect(lines(readOne.stdout)).toEqual([{ stream_id: 'orders', changeset_id: 1, events: [{ n: 1 }, { n: 2 }], metadata: { by: 'a' }, committed_at: expect.any(String) }]);
     expect(lines(readData.stdout)).toEqual([{ n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }, { n: 6 }]);
     expect(lines(tailData.stdout)).toEqual([{ n: 1 }, { n: 2 }, 'x', { n: 3 }]);
   });
@@ -71,8 +71,8 @@ describe('streaming output, ees info, profiles and completion, as processes', ()
 
   it('shows a stream head with what --expect and --expect-event need', async () => {
     const [json, text] = await Promise.all([runCli(['info', 'orders', '--json'], { env }), runCli(['info', 'other'], { env })]);
-    expect(JSON.parse(json.stdout)).toEqual({ stream_id: 'orders', last_changeset_id: 3, last_event_id: 6 });
-    expect(JSON.parse(text.stdout)).toEqual({ stream_id: 'other', last_changeset_id: 1, last_event_id: 1 });
+    expect(JSON.parse(json.stdout)).toEqual({ stream_id: 'orders', last_changeset_id: 3, last_event_id: 6, committed_at: expect.any(String) });
+    expect(JSON.parse(text.stdout)).toEqual({ stream_id: 'other', last_changeset_id: 1, last_event_id: 1, committed_at: expect.any(String) });
   });
 
   it('manages profiles with ees profile, and the default one is the target', async () => {

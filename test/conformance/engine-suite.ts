@@ -6,6 +6,7 @@ import { FORTHCOMING_BUDGET, forthcomingChangesets, pageOfChangesets, pageOfEven
 import type { ReadBudget } from '../../src/core/pages.js';
 import type { Expectation, NewChangeset, StoredChangeset } from '../../src/core/types.js';
 import type { EventStoreEngine } from '../../src/engines/port.js';
+import { FILTER_EXAMINE_MAX, type GlobalFilter } from '../../src/core/global-filter.js';
 import { projectStatistics } from '../../src/projection/statistics.js';
 
 export interface EngineHarness {
@@ -63,7 +64,12 @@ const afterEvent = (value: number): Expectation => ({ kind: 'event', value });
  * The engine conformance suite: every storage rule of API.md at the port's level. Each engine
  * runs this one function with its own factory.
  */
-export function engineConformance(engineName: string, createHarness: () => Promise<EngineHarness>): void {
+export interface ConformanceOptions {
+  /** How many streams the listing test pages over (10,000 where commits are cheap). */
+  readonly listedStreams?: number;
+}
+
+export function engineConformance(engineName: string, createHarness: () => Promise<EngineHarness>, options: ConformanceOptions = {}): void {
   describe(`engine conformance: ${engineName}`, () => {
     let harness: EngineHarness;
     let engine: EventStoreEngine;
@@ -519,6 +525,154 @@ export function engineConformance(engineName: string, createHarness: () => Promi
         expect(await engine.deleteConsumer(name)).toBe(false);
         expect(await engine.readConsumer(name)).toBeUndefined();
         expect((await engine.listConsumers()).some((entry) => entry.name === name)).toBe(false);
+      });
+    });
+    describe('filtered reads of the global order', () => {
+      /** Follows the filtered global order from `from` until a read examines nothing more. */
+      async function followFiltered(from: number, filter: GlobalFilter): Promise<{ seen: StoredChangeset[]; end: number }> {
+        await harness.settle();
+        const seen: StoredChangeset[] = [];
+        let checkpoint = from;
+        for (;;) {
+          const batch = await engine.readGlobalFiltered(checkpoint, filter, { maxRecords: 7, maxBytes: 5e6 });
+          expect(batch.nextCheckpoint - checkpoint).toBeLessThanOrEqual(FILTER_EXAMINE_MAX);
+          seen.push(...batch.records);
+          if (batch.nextCheckpoint === checkpoint) return { seen, end: checkpoint };
+          checkpoint = batch.nextCheckpoint;
+        }
+      }
+
+      it('gives a follower exactly the matching changesets of a mixed store, once each and in global order', async () => {
+        const start = (await globalOrder()).length;
+        const category = stream('account');
+        const [hit, miss] = [`${category}-1`, `other-${category}`];
+        const type = `deposited-${category}`;
+        await commitAll(hit, [[{ type }], [{ type: 'withdrawn' }], ['not an object', { type }]]);
+        await commitAll(miss, [[{ type }], [{ type: 'withdrawn' }]]);
+        await commitAll(`${category}-2`, [[{ type: 'withdrawn' }], [{ type: `${type}-not` }, { type: 1 }]]);
+        const all = (await globalOrder()).slice(start);
+        const label = (record: StoredChangeset): string => `${record.streamId.slice(category.length)}#${record.changesetId}`;
+
+        const byPrefix = await followFiltered(start, { streamPrefix: category, types: [] });
+        expect(byPrefix.seen.map(label)).toEqual(all.filter((r) => r.streamId.startsWith(category)).map(label));
+        expect(byPrefix.seen.map(label)).toEqual(['-1#1', '-1#2', '-1#3', '-2#1', '-2#2']);
+        const byType = await followFiltered(start, { streamPrefix: undefined, types: [type, 'never'] });
+        expect(byType.seen.map((r) => `${r.streamId === hit ? 'hit' : r.streamId === miss ? 'miss' : r.streamId}#${r.changesetId}`)).toEqual(['hit#1', 'hit#3', 'miss#1']);
+        const both = await followFiltered(start, { streamPrefix: category, types: [type] });
+        expect(both.seen.map(label)).toEqual(['-1#1', '-1#3']);
+        const checkpoints = both.seen.map((r) => r.checkpoint!);
+        expect(checkpoints).toEqual([...checkpoints].sort((a, b) => a - b));
+        expect(both.end).toBe(start + all.length);
+      });
+
+      it('advances a filter that matches nothing to the head', async () => {
+        const start = (await globalOrder()).length;
+        await commitAll(stream('unmatched'), [['a'], ['b'], ['c']]);
+        const followed = await followFiltered(0, { streamPrefix: stream('nobody'), types: [] });
+        expect(followed.seen).toEqual([]);
+        expect(followed.end).toBe(start + 3);
+      });
+    });
+
+    describe('stream heads and listing', () => {
+      it('reads a stream head with its last commit time, without its changesets', async () => {
+        const id = stream('head');
+        await commitAll(id, [['a', 'b'], ['c']]);
+        const read = await engine.readStream(id, 'changeset', ALL, HUGE);
+        expect(await engine.readStreamSummary(id)).toEqual({ streamId: id, lastChangesetId: 2, lastEventId: 3, committedAt: read.records[1]!.committedAt });
+        expect(read.records[1]!.committedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+        expect(await engine.readStreamSummary(stream('no-such'))).toBeUndefined();
+      });
+
+      it(`pages over ${options.listedStreams ?? 250} streams by prefix in the order of their UTF-8 bytes, without duplicates or gaps`, { timeout: 300_000 }, async () => {
+        const prefix = stream('list');
+        const count = options.listedStreams ?? 250;
+        // Ids that sort differently by UTF-16 and by UTF-8 bytes: "\uffff" and an astral character.
+        const ids = Array.from({ length: count }, (_, index) => `${prefix}-${index % 3 === 0 ? '\uffff' : index % 3 === 1 ? '😀' : ''}${index}`);
+        for (let start = 0; start < ids.length; start += 200) {
+          const outcomes = await Promise.all(ids.slice(start, start + 200).map((id) => engine.commit(changeset(id, ['x']))));
+          expect(outcomes.every((outcome) => outcome.status === 'committed')).toBe(true);
+        }
+        await commitAll(`${prefix.slice(0, -1)}`, [['outside the prefix']]);
+        await harness.settle();
+        const listed: string[] = [];
+        let afterId: string | undefined;
+        for (;;) {
+          const page = await engine.listStreams(prefix, afterId, 100);
+          expect(page.streams.length).toBeLessThanOrEqual(100);
+          listed.push(...page.streams.map((summary) => summary.streamId));
+          if (!page.more) break;
+          afterId = page.streams.at(-1)!.streamId;
+        }
+        const byUtf8 = [...ids].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+        expect(listed).toEqual(byUtf8);
+        const first = await engine.listStreams(prefix, undefined, 1);
+        expect(first.streams[0]).toMatchObject({ streamId: byUtf8[0], lastChangesetId: 1, lastEventId: 1 });
+        expect(await engine.listStreams(`${prefix}-none`, undefined, 10)).toEqual({ streams: [], more: false });
+      });
+    });
+
+    describe('positions by commit time', () => {
+      /** Waits for the clock to pass the millisecond of `time`, so the next commit is later. */
+      async function clockPast(time: string): Promise<void> {
+        const deadline = Date.now() + 5_000;
+        while (new Date().toISOString() <= time) {
+          if (Date.now() > deadline) throw new Error('the clock did not move');
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+
+      it('lands on the first changeset committed at or after a time, with equal times among neighbours', async () => {
+        const id = stream('since');
+        await commitAll(id, [['first']]);
+        await harness.settle();
+        await clockPast((await engine.readStreamSummary(id))!.committedAt);
+        // Concurrent commits: on SQLite they share one transaction and one commit time.
+        await Promise.all([stream('since-a'), stream('since-b'), stream('since-c')].map((other) => engine.commit(changeset(other, ['together']))));
+        await harness.settle();
+        const order = await globalOrder();
+        const times = order.map((r) => r.committedAt!);
+        const mine = order.findIndex((r) => r.streamId === id);
+        for (const probe of order.slice(mine)) {
+          const landed = await engine.checkpointAtTime(probe.committedAt!);
+          // The boundary rule, on every engine: what comes before was committed earlier.
+          expect(times[landed]! >= probe.committedAt!).toBe(true);
+          if (landed > 0) expect(times[landed - 1]! < probe.committedAt!).toBe(true);
+          expect(landed).toBeLessThanOrEqual(probe.checkpoint!);
+        }
+        expect(await engine.checkpointAtTime('9999-12-31T23:59:59.999Z')).toBe(order.length);
+        expect(await engine.checkpointAtTime('1970-01-01T00:00:00.000Z')).toBe(0);
+      });
+    });
+
+    describe('idempotent commits', () => {
+      const withId = (request: NewChangeset, commitId: string): NewChangeset => ({ ...request, commitId });
+
+      it('answers a retry with the original changeset, whatever the stream received since; another body is refused', async () => {
+        const id = stream('retry');
+        const first = await engine.commit(withId(changeset(id, ['a']), 'key-1'));
+        expect(first).toMatchObject({ status: 'committed', changesetId: 1 });
+        expect(await engine.commit(withId(changeset(id, ['a']), 'key-1'))).toEqual({ status: 'replayed', changesetId: 1 });
+        expect((await engine.commit(withId(changeset(id, ['b'], after(1)), 'key-2'))).status).toBe('committed');
+        expect(await engine.commit(withId(changeset(id, ['a']), 'key-1'))).toEqual({ status: 'replayed', changesetId: 1 });
+        expect(await engine.commit(withId(changeset(id, ['b'], afterEvent(1)), 'key-2'))).toEqual({ status: 'replayed', changesetId: 2 });
+        expect(await engine.commit(withId(changeset(id, ['other']), 'key-1'))).toEqual({ status: 'commit_id_reused', changesetId: 1 });
+        // Another key, or none, on an outdated expectation: the conflict it always was.
+        expect((await engine.commit(withId(changeset(id, ['a']), 'key-3'))).status).toBe('behind');
+        expect((await engine.commit(changeset(id, ['a']))).status).toBe('behind');
+        expect((await engine.readStream(id, 'changeset', ALL, HUGE)).records.map((r) => r.events)).toEqual(['["a"]', '["b"]']);
+      });
+
+      it('stores one changeset when a commit and its retry race', async () => {
+        for (const round of [0, 1]) {
+          const id = stream(`race-retry-${round}`);
+          if (round === 1) await commitAll(id, [['before']]);
+          const request = withId(changeset(id, ['once'], after(round)), `race-${round}`);
+          const outcomes = await Promise.all([engine.commit(request), engine.commit(request), engine.commit(request)]);
+          expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['committed', 'replayed', 'replayed']);
+          expect(new Set(outcomes.map((outcome) => ('changesetId' in outcome ? outcome.changesetId : 0)))).toEqual(new Set([round + 1]));
+          expect((await engine.readStream(id, 'changeset', ALL, HUGE)).records).toHaveLength(round + 1);
+        }
       });
     });
   });

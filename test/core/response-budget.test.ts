@@ -40,7 +40,7 @@ describe('the response budget', () => {
 
   it('bounds the framing each page adds around a record', () => {
     const largest = Number.MAX_SAFE_INTEGER;
-    const record: StoredChangeset = { streamId: 's', changesetId: largest, firstEventId: 1, lastEventId: 1, events: '[0]', metadata: '{}', checkpoint: largest };
+    const record: StoredChangeset = { streamId: 's', changesetId: largest, firstEventId: largest, lastEventId: largest, events: '[0]', metadata: '{}', checkpoint: largest, committedAt: '2026-12-01T10:00:00.000Z' };
     const framed = (render: (records: StoredChangeset[]) => string): number => escapedBytes(render([record, record])) - escapedBytes(render([record]));
     const contents = escapedBytes(record.events) + escapedBytes(record.metadata) + escapedBytes(JSON.stringify(record.streamId));
     expect(framed((records) => renderGlobalPage(0, 1, { changesets: records, nextCheckpoint: 0 })) - contents).toBeLessThanOrEqual(CHANGESET_FRAME_BYTES);

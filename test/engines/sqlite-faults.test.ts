@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -53,6 +53,50 @@ describe('the SQLite engine when the flush of its log fails at opening', () => {
     expect(openDescriptors()).toBe(before);
     const engine = new SqliteEngine({ path });
     expect((await engine.commit(changeset('after', ['x']))).status).toBe('committed');
+    await engine.close();
+  });
+});
+
+describe('the SQLite engine when the flush of its log fails while committing', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'ees-commit-flush-'));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+  /** Descriptors of this process open on the database's log: SQLite's own, and the one the engine flushes. */
+  const logDescriptors = (path: string): number =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === `${path}-wal`;
+      } catch {
+        return false;
+      }
+    }).length;
+
+  it('closes the descriptor it opened for flushing at once, and close() closes nothing twice', async () => {
+    const path = join(directory, 'ees.sqlite');
+    const engine = new SqliteEngine({
+      path,
+      flushFile: async () => {
+        throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      },
+    });
+    expect(logDescriptors(path)).toBe(2);
+    await expect(engine.commit(changeset('lost', ['x']))).rejects.toThrow(/could not flush its log to disk/);
+    expect(logDescriptors(path)).toBe(1);
+    await engine.close();
+    expect(logDescriptors(path)).toBe(0);
+  });
+});
+
+describe('the SQLite engine when the clock is set back', () => {
+  it('stores commit times that never go back along the global order, so since finds the first at or after a time', async () => {
+    const times = ['2026-12-01T10:00:00.000Z', '2026-12-01T10:00:05.000Z', '2026-12-01T09:59:00.000Z', '2026-12-01T10:00:07.000Z'];
+    let next = 0;
+    const engine = new SqliteEngine({ path: ':memory:', clock: () => new Date(times[next++]!) });
+    for (const index of times.keys()) expect((await engine.commit(changeset(`clock-${index}`, [index]))).status).toBe('committed');
+    const stored = (await engine.readGlobal(0, { maxRecords: 10, maxBytes: 1e9 })).map((record) => record.committedAt);
+    expect(stored).toEqual(['2026-12-01T10:00:00.000Z', '2026-12-01T10:00:05.000Z', '2026-12-01T10:00:05.000Z', '2026-12-01T10:00:07.000Z']);
+    expect(await engine.checkpointAtTime('2026-12-01T10:00:05.000Z')).toBe(1);
+    expect(await engine.checkpointAtTime('2026-12-01T10:00:06.000Z')).toBe(3);
+    expect(await engine.checkpointAtTime('2026-12-01T09:00:00.000Z')).toBe(0);
     await engine.close();
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, rawRequest, type TestSigner } from '../support/http.js';
 import { exchange, rawGet, rawPost } from '../support/raw-socket.js';
@@ -16,6 +17,10 @@ export interface ContractOptions {
   /** The same server on a store of its own that requires `Authorization: Bearer <token>` (ees dev --token). */
   readonly startWithToken?: (token: string) => Promise<RunningApi>;
 }
+
+/** A commit time as stored: ISO 8601, UTC, milliseconds. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const INVALID_STREAM_ID = {
   error: 'INVALID_STREAM_ID',
@@ -86,8 +91,8 @@ export function httpContract(name: string, start: () => Promise<RunningApi>, opt
           error: 'OPTIMISTIC_CONCURRENCY_EXCEPTION',
           message: 'The expected last changeset (0) is outdated, review the changeset(s) appended after it.',
           forthcoming_changesets: [
-            { changeset_id: 1, events: [1, 2], metadata: { n: 1 } },
-            { changeset_id: 2, events: [3], metadata: {} },
+            { changeset_id: 1, events: [1, 2], metadata: { n: 1 }, committed_at: expect.stringMatching(ISO_TIME) },
+            { changeset_id: 2, events: [3], metadata: {}, committed_at: expect.stringMatching(ISO_TIME) },
           ],
         });
         const byEvent = await api.post(`${path(id)}?expected_last_event=2`, { events: ['late'] });
@@ -172,7 +177,7 @@ export function httpContract(name: string, start: () => Promise<RunningApi>, opt
       it('stores null or absent metadata as {}, and ignores other keys', async () => {
         const id = stream('metadata');
         await api.post(path(id), { events: [1], metadata: null, extra: 'ignored' });
-        expect((await api.get(`${path(id)}/changesets`)).json.changesets).toEqual([{ changeset_id: 1, events: [1], metadata: {} }]);
+        expect((await api.get(`${path(id)}/changesets`)).json.changesets).toEqual([{ changeset_id: 1, events: [1], metadata: {}, committed_at: expect.stringMatching(ISO_TIME) }]);
       });
 
       it.skipIf(options.remote === true)('answers 413 for a changeset over 400,000 bytes, and for a body over 1 MB before reading it', async () => {
@@ -452,8 +457,9 @@ export function httpContract(name: string, start: () => Promise<RunningApi>, opt
         await api.post(path(id), { events: ['a', 'b'], metadata: { m: 1 } });
         await api.post(`${path(id)}?expected_last_changeset=1`, { events: ['c'] });
         await api.post(`${path(id)}?expected_last_changeset=2`, { events: ['d', 'e'] });
-        expect((await api.get(`${path(id)}/changesets?from=2&to=2`)).text).toBe(
-          `{"stream_id":"${id}","changesets":[{"changeset_id":2,"events":["c"],"metadata":{}}]}`,
+        // The original's keys first, byte for byte; the commit time is an additive key after them.
+        expect((await api.get(`${path(id)}/changesets?from=2&to=2`)).text).toMatch(
+          new RegExp(`^${escapeRegExp(`{"stream_id":"${id}","changesets":[{"changeset_id":2,"events":["c"],"metadata":{}`)},"committed_at":"${ISO_TIME.source.slice(1, -1)}"}]}$`),
         );
         expect((await api.get(`${path(id)}/changesets?from=0&to=`)).json.changesets).toHaveLength(3);
         expect((await api.get(`${path(id)}/changesets?from=9`)).json).toEqual({ stream_id: id, changesets: [] });
@@ -525,8 +531,8 @@ export function httpContract(name: string, start: () => Promise<RunningApi>, opt
         expect(page.limit).toBe(2);
         expect(page.next_checkpoint).toBe(start + 2);
         expect(page.changesets).toEqual([
-          { stream_id: id, changeset_id: 1, events: [0], metadata: {}, checkpoint: start },
-          { stream_id: id, changeset_id: 2, events: [1], metadata: {}, checkpoint: start + 1 },
+          { stream_id: id, changeset_id: 1, events: [0], metadata: {}, checkpoint: start, first_event_id: 1, committed_at: expect.stringMatching(ISO_TIME) },
+          { stream_id: id, changeset_id: 2, events: [1], metadata: {}, checkpoint: start + 1, first_event_id: 2, committed_at: expect.stringMatching(ISO_TIME) },
         ]);
         const rest = (await api.get(`/changesets?checkpoint=${start + 2}&limit=5000&wait=5`)).json;
         expect(rest.limit).toBe(1000);
@@ -716,6 +722,169 @@ export function httpContract(name: string, start: () => Promise<RunningApi>, opt
         const one = await api.call('PATCH', consumerPath('method'));
         expect(one.status).toBe(405);
         expect(one.headers['allow']).toBe('GET, POST, PUT, DELETE');
+      });
+    });
+    describe('finding and retrying: filters, heads, listing, since, Idempotency-Key', () => {
+      /** A commit with an Idempotency-Key (signed for a deployed stack). */
+      async function postWithKey(target: string, body: string, key: string): Promise<Response> {
+        const url = new URL(`${running.url}${target}`);
+        const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': key };
+        if (running.sign !== undefined) Object.assign(headers, await running.sign({ method: 'POST', url, headers: { ...headers, host: url.host }, body }));
+        return fetch(url, { method: 'POST', body, headers });
+      }
+
+      /** Waits for a condition of the store, with a deadline. */
+      async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const value = await read();
+          if (done(value) || Date.now() > deadline) return value;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+
+      it('filters the global order by stream prefix and type, and a page that matches nothing still advances', async () => {
+        const start = await head();
+        const category = stream('order');
+        await api.post(path(`${category}-1`), { events: [{ type: 'placed' }] });
+        await api.post(path(`x-${category}`), { events: [{ type: 'placed' }] });
+        await api.post(`${path(`${category}-1`)}?expected_last_changeset=1`, { events: [{ type: 'shipped' }] });
+        await eventually(head, (next) => next >= start + 3);
+        const query = `checkpoint=${start}&limit=10&stream_prefix=${encodeURIComponent(category)}&type=placed&type=cancelled`;
+        const page = (await api.get(`/changesets?${query}`)).json;
+        expect(page.changesets.map((c: { stream_id: string; changeset_id: number }) => `${c.stream_id}#${c.changeset_id}`)).toEqual([`${category}-1#1`]);
+        expect(page.changesets[0]).toMatchObject({ first_event_id: 1, committed_at: expect.stringMatching(ISO_TIME) });
+        expect(page.next_checkpoint).toBe(start + 3);
+        const none = (await api.get(`/changesets?checkpoint=${start}&stream_prefix=nobody-${run}`)).json;
+        expect(none).toEqual({ checkpoint: start, limit: 10, changesets: [], next_checkpoint: start + 3 });
+        for (const [bad, code] of [
+          ['stream_prefix=a&stream_prefix=b', 'INVALID_STREAM_PREFIX'],
+          ['stream_prefix=a%2Fb', 'INVALID_STREAM_PREFIX'],
+          [Array.from({ length: 21 }, (_, index) => `type=t${index}`).join('&'), 'INVALID_TYPE_FILTER'],
+        ]) {
+          const refused = await api.get(`/changesets?${bad}`);
+          expect(refused.status, bad).toBe(400);
+          expect(refused.json.error).toBe(code);
+        }
+      });
+
+      it('holds a filtered long poll through commits that do not match, and answers when one does', async () => {
+        const from = await head();
+        const category = stream('wake');
+        const polling = api.get(`/changesets?checkpoint=${from}&wait=10&stream_prefix=${encodeURIComponent(category)}`);
+        let answered = false;
+        void polling.then(() => (answered = true)); // only observed below
+        await api.post(path(stream('not-matching')), { events: [1] });
+        await eventually(head, (next) => next > from);
+        expect(answered).toBe(false);
+        await api.post(path(`${category}-1`), { events: [2] });
+        const page = (await polling).json;
+        expect(page.changesets.map((c: { stream_id: string }) => c.stream_id)).toEqual([`${category}-1`]);
+        expect(page.next_checkpoint).toBe(page.changesets[0].checkpoint + 1);
+      });
+
+      it('reads a stream head and lists streams by prefix, paged by next_after', async () => {
+        const prefix = stream('listed');
+        for (const suffix of ['b', 'a', 'c']) await api.post(path(`${prefix}-${suffix}`), { events: [suffix] });
+        await api.post(`${path(`${prefix}-a`)}?expected_last_changeset=1`, { events: [1, 2] });
+        const headOf = await api.get(`${path(`${prefix}-a`)}/head`);
+        expect(headOf.json).toEqual({ stream_id: `${prefix}-a`, last_changeset_id: 2, last_event_id: 3, committed_at: expect.stringMatching(ISO_TIME) });
+        expect(Object.keys(headOf.json)).toEqual(['stream_id', 'last_changeset_id', 'last_event_id', 'committed_at']);
+        const missing = await api.get(`${path(stream('none'))}/head`);
+        expect(missing.status).toBe(404);
+        expect(missing.json.error).toBe('STREAM_NOT_FOUND');
+        const first = (await eventually(() => api.get(`/stream-heads?prefix=${encodeURIComponent(prefix)}&limit=2`), (r) => r.json?.streams?.length === 2)).json;
+        expect(first.prefix).toBe(prefix);
+        expect(first.streams.map((s: { stream_id: string }) => s.stream_id)).toEqual([`${prefix}-a`, `${prefix}-b`]);
+        expect(first.next_after).toBe(`${prefix}-b`);
+        const second = (await api.get(`/stream-heads?prefix=${encodeURIComponent(prefix)}&limit=2&after=${encodeURIComponent(first.next_after)}`)).json;
+        expect(second).toEqual({ prefix, streams: [{ stream_id: `${prefix}-c`, last_changeset_id: 1, last_event_id: 1, committed_at: expect.stringMatching(ISO_TIME) }] });
+        for (const [bad, code] of [
+          ['limit=0', 'INVALID_STREAM_LISTING_PARAMS'],
+          ['limit=x', 'INVALID_STREAM_LISTING_PARAMS'],
+          ['after=a%2Fb', 'INVALID_STREAM_LISTING_PARAMS'],
+          ['prefix=%01', 'INVALID_STREAM_PREFIX'],
+        ]) {
+          const refused = await api.get(`/stream-heads?${bad}`);
+          expect(refused.status, bad).toBe(400);
+          expect(refused.json.error).toBe(code);
+        }
+        // The original's statistics route is unchanged.
+        expect(Object.keys((await api.get('/streams')).json)).toEqual(['total_streams', 'total_changesets', 'total_events', 'max_stream_length', 'statistics_version']);
+      });
+
+      it('starts the global order at a time with since, instead of checkpoint', async () => {
+        const id = stream('since');
+        await api.post(path(id), { events: [1] });
+        const from = await eventually(head, (next) => next > 0);
+        const last = (await api.get(`/changesets?checkpoint=${from - 1}`)).json.changesets[0];
+        const page = (await api.get(`/changesets?since=${encodeURIComponent(last.committed_at)}&limit=1000`)).json;
+        expect(page.checkpoint).toBeLessThanOrEqual(last.checkpoint);
+        expect(page.changesets.every((c: { committed_at: string }, index: number) => index > 0 || c.committed_at >= last.committed_at)).toBe(true);
+        expect(page.changesets.some((c: { checkpoint: number }) => c.checkpoint === last.checkpoint)).toBe(true);
+        const future = (await api.get('/changesets?since=9999-01-01T00:00:00Z')).json;
+        expect(future.changesets).toEqual([]);
+        for (const bad of ['since=yesterday', 'since=2026-12-01', 'since=2026-12-01T10:00:00Z&checkpoint=3', 'since=a&since=b']) {
+          const refused = await api.get(`/changesets?${bad}`);
+          expect(refused.status, bad).toBe(400);
+          expect(refused.json.error).toBe('INVALID_SINCE');
+        }
+      });
+
+      it('answers a retried commit with its original changeset and a replay header; another body with the key is 422', async () => {
+        const id = stream('idempotent');
+        const fetchWithKey = async (target: string, body: unknown, key: string) => {
+          const response = await postWithKey(target, JSON.stringify(body), key);
+          return { status: response.status, replayed: response.headers.get('idempotent-replayed'), text: await response.text() };
+        };
+        const first = await fetchWithKey(path(id), { events: ['a'] }, 'k-1');
+        expect(first).toEqual({ status: 200, replayed: null, text: `{"stream_id":"${id}","changeset_id":1}` });
+        await api.post(`${path(id)}?expected_last_changeset=1`, { events: ['b'] });
+        expect(await fetchWithKey(path(id), { events: ['a'] }, 'k-1')).toEqual({ status: 200, replayed: 'true', text: `{"stream_id":"${id}","changeset_id":1}` });
+        const reused = await fetchWithKey(path(id), { events: ['other'] }, 'k-1');
+        expect(reused.status).toBe(422);
+        expect(JSON.parse(reused.text).error).toBe('IDEMPOTENCY_KEY_REUSED');
+        const invalid = await fetchWithKey(path(id), { events: ['a'] }, 'no spaces');
+        expect(invalid.status).toBe(400);
+        expect(JSON.parse(invalid.text).error).toBe('INVALID_IDEMPOTENCY_KEY');
+        expect((await api.get(`${path(id)}/changesets`)).json.changesets).toHaveLength(2);
+      });
+
+      it.skipIf(options.remote === true)('stores one changeset when the connection is cut after the server committed, and the retry is answered as a replay', async () => {
+        const id = stream('cut');
+        const target = new URL(running.url);
+        const body = JSON.stringify({ events: [{ type: 'paid' }] });
+        const request = `POST ${path(id)} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/json\r\nIdempotency-Key: cut-1\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+        const socket = connect({ host: target.hostname, port: Number(target.port) });
+        socket.on('error', () => {});
+        socket.write(request);
+        // Cut once the commit is stored, before reading any answer.
+        const stored = await eventually(() => api.get(`${path(id)}/head`), (r) => r.status === 200);
+        expect(stored.status).toBe(200);
+        socket.destroy();
+        const [retry, racing] = await Promise.all(
+          ['cut-1', 'cut-1'].map(async (key) => {
+            const response = await postWithKey(path(id), body, key);
+            return { status: response.status, replayed: response.headers.get('idempotent-replayed'), json: await response.json() };
+          }),
+        );
+        for (const answer of [retry, racing]) expect(answer).toEqual({ status: 200, replayed: 'true', json: { stream_id: id, changeset_id: 1 } });
+        expect((await api.get(`${path(id)}/changesets`)).json.changesets).toHaveLength(1);
+      });
+
+      it('stores one changeset when a commit and its retry race', async () => {
+        const id = stream('racing');
+        const body = JSON.stringify({ events: ['once'] });
+        const answers = await Promise.all(
+          Array.from({ length: 4 }, async () => {
+            const response = await postWithKey(path(id), body, 'race-1');
+            return { status: response.status, replayed: response.headers.get('idempotent-replayed'), text: await response.text() };
+          }),
+        );
+        expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+        expect(answers.filter((answer) => answer.replayed === 'true')).toHaveLength(3);
+        expect(new Set(answers.map((answer) => answer.text))).toEqual(new Set([`{"stream_id":"${id}","changeset_id":1}`]));
+        expect((await api.get(`${path(id)}/changesets`)).json.changesets).toHaveLength(1);
       });
     });
   });

@@ -7,14 +7,17 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { judgeExpectation, type Verdict } from '../../core/expectations.js';
 import { BudgetedRecords, eventRangeEnd, type ReadBudget } from '../../core/pages.js';
-import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamHead } from '../../core/types.js';
+import { FilteredScan, matchesStream, type FilteredBatch, type GlobalFilter } from '../../core/global-filter.js';
+import { replayOf } from '../../core/idempotency.js';
+import type { CommitOutcome, IdRange, NewChangeset, Statistics, StoredChangeset, StreamHead, StreamSummary } from '../../core/types.js';
 import { EMPTY_HEAD, EMPTY_STATISTICS, OPEN_END } from '../../core/types.js';
 import type { EventStoreEngine, StreamRead } from '../port.js';
 import { CheckpointWaiters } from '../waiters.js';
 import type { ConsumerExpectation, ConsumerPosition, ConsumerSaveOutcome } from '../../core/consumers.js';
 import { DynamoDbConsumers } from './consumers.js';
 import { batchGetAll } from './batch-get.js';
-import { isConditionalCheckFailure, keyIdOf, num, pagePosition, readNumber, str, toStoredChangeset, type Item } from './items.js';
+import { checkpointOf, isConditionalCheckFailure, keyIdOf, num, pagePosition, readNumber, readString, str, toStoredChangeset, type Item } from './items.js';
+import { listStreamIds, mapLimited, streamBucketOf, summaryOf } from './stream-listing.js';
 import { EVENTS_INDEXES, META_ITEMS, PAGE_SIZE, type TableNames } from './schema.js';
 import { readUnindexedLag, UNINDEXED_SHARD, unindexedShardOf } from './unindexed.js';
 import { lagOf, type IndexingLag } from '../../core/lag.js';
@@ -104,6 +107,7 @@ export class DynamoDbEngine implements EventStoreEngine {
     if (this.closed) throw new Error('The event store is closed.');
     // A commit that opens a stream needs no read: its put's condition is the whole check.
     const { head, verdict } = changeset.expectation.value === 0 ? { head: EMPTY_HEAD, verdict: 'accept' as const } : await this.judgedHead(changeset);
+    if (verdict === 'behind') return this.behind(changeset, head);
     if (verdict !== 'accept') return { status: verdict, head };
     const changesetId = head.lastChangesetId + 1;
     try {
@@ -120,13 +124,16 @@ export class DynamoDbEngine implements EventStoreEngine {
             last_event_id: num(head.lastEventId + changeset.eventCount),
             // Lists it in the unindexed index until the indexer gives it a checkpoint (unindexed.ts).
             [UNINDEXED_SHARD]: num(unindexedShardOf(changeset.streamId, changesetId)),
+            ...(changeset.commitId === undefined ? {} : { commit_id: str(changeset.commitId) }),
+            // A stream's first changeset enters the sparse stream list index: no request of its own.
+            ...(changesetId === 1 ? { stream_bucket: num(streamBucketOf(changeset.streamId)) } : {}),
           },
           // The backstop: of racing writers with the same expectation, one put lands.
           ConditionExpression: 'attribute_not_exists(changeset_id)',
         }),
       );
     } catch (error) {
-      if (isConditionalCheckFailure(error)) return { status: 'behind', head: await this.head(changeset.streamId) };
+      if (isConditionalCheckFailure(error)) return this.behind(changeset, await this.head(changeset.streamId));
       throw error;
     }
     return { status: 'committed', changesetId, checkpoint: null };
@@ -140,6 +147,33 @@ export class DynamoDbEngine implements EventStoreEngine {
       yield result.Items ?? [];
       startKey = result.LastEvaluatedKey;
     } while (startKey !== undefined);
+  }
+
+  /**
+   * A behind commit: the original of a retry (one consistent read of the changeset right after the
+   * expectation, only for commits with a commit id), or a conflict.
+   */
+  private async behind(changeset: NewChangeset, head: StreamHead): Promise<CommitOutcome> {
+    if (changeset.commitId === undefined) return { status: 'behind', head };
+    const { expectation, streamId } = changeset;
+    const afterId = expectation.kind === 'changeset' ? expectation.value + 1 : await this.changesetHoldingEvent(streamId, expectation.value + 1);
+    const item =
+      afterId === undefined
+        ? undefined
+        : (await this.client.send(new GetItemCommand({ TableName: this.tables.events, Key: { stream_id: str(streamId), changeset_id: num(afterId) }, ConsistentRead: true }))).Item;
+    const replay = replayOf(
+      changeset,
+      item === undefined
+        ? undefined
+        : {
+            changesetId: readNumber(item, 'changeset_id')!,
+            firstEventId: readNumber(item, 'first_event_id')!,
+            events: readString(item, 'events')!,
+            metadata: readString(item, 'metadata')!,
+            commitId: readString(item, 'commit_id'),
+          },
+    );
+    return replay ?? { status: 'behind', head };
   }
 
   /** Items of a query, page after page, until the caller stops pulling. */
@@ -225,6 +259,95 @@ export class DynamoDbEngine implements EventStoreEngine {
       if (!kept.takeFrom(await this.itemsByKey(keys.slice(start, start + 100)), toStoredChangeset)) break;
     }
     return kept.records;
+  }
+
+  /**
+   * Filtered: the keys of the checkpoints examined come from the global index (which holds the stream
+   * id), so a stream prefix rules changesets out without reading them; only candidates are read, in
+   * BatchGets of 100. One request examines at most FILTER_EXAMINE_MAX checkpoints: at most 2 index
+   * queries and 10 BatchGets.
+   */
+  async readGlobalFiltered(checkpoint: number, filter: GlobalFilter, budget: ReadBudget): Promise<FilteredBatch> {
+    const scan = new FilteredScan(checkpoint, filter, budget);
+    const keys: { checkpoint: number | null; key: Item; candidate: boolean }[] = [];
+    let { page, pageItem } = pagePosition(checkpoint);
+    listing: for (;;) {
+      let last = -1;
+      for await (const entry of this.items({
+        TableName: this.tables.events,
+        IndexName: EVENTS_INDEXES.globalOrder,
+        KeyConditionExpression: 'page = :p AND page_item >= :i',
+        ExpressionAttributeValues: { ':p': num(page), ':i': num(pageItem) },
+        Limit: Math.min(scan.remaining - keys.length, PAGE_SIZE),
+      })) {
+        const key = { stream_id: entry['stream_id']!, changeset_id: entry['changeset_id']! };
+        keys.push({ checkpoint: checkpointOf(entry), key, candidate: matchesStream(filter, readString(entry, 'stream_id')!) });
+        last = readNumber(entry, 'page_item')!;
+        if (keys.length >= scan.remaining) break listing;
+      }
+      if (last !== PAGE_SIZE - 1) break;
+      page++;
+      pageItem = 0;
+    }
+    const candidates = await this.itemsByKey(keys.filter((entry) => entry.candidate).map((entry) => entry.key));
+    const read = new Map(candidates.map((item) => [keyIdOf(item), toStoredChangeset(item)]));
+    for (const entry of keys) if (!scan.examine(entry.checkpoint, entry.candidate ? read.get(keyIdOf(entry.key)) : undefined)) break;
+    return scan.result();
+  }
+
+  /** The commit time of the changeset at `checkpoint`; undefined while it is not visible. */
+  private async committedAtOf(checkpoint: number): Promise<string | undefined> {
+    const { page, pageItem } = pagePosition(checkpoint);
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tables.events,
+        IndexName: EVENTS_INDEXES.globalOrder,
+        KeyConditionExpression: 'page = :p AND page_item = :i',
+        ExpressionAttributeValues: { ':p': num(page), ':i': num(pageItem) },
+      }),
+    );
+    const key = result.Items?.[0];
+    if (key === undefined) return undefined;
+    const item = await this.client.send(
+      new GetItemCommand({ TableName: this.tables.events, Key: { stream_id: key['stream_id']!, changeset_id: key['changeset_id']! }, ProjectionExpression: '#t', ExpressionAttributeNames: { '#t': 'timestamp' } }),
+    );
+    return item.Item === undefined ? undefined : readString(item.Item, 'timestamp');
+  }
+
+  /**
+   * A binary search over the global order, two requests per step (about 2·log₂ n). Commit times are
+   * taken by the api Lambda before the indexer orders the changesets, so neighbours may disagree by
+   * the clocks' skew and indexing order: the search lands where one changeset committed before
+   * `time` is followed by one at or after it (docs/api.md).
+   */
+  async checkpointAtTime(time: string): Promise<number> {
+    let low = 0;
+    let high = await this.readHead();
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      const committedAt = await this.committedAtOf(middle);
+      if (committedAt === undefined || committedAt >= time) high = middle;
+      else low = middle + 1;
+    }
+    return low;
+  }
+
+  async readStreamSummary(streamId: string): Promise<StreamSummary | undefined> {
+    const head = await this.head(streamId);
+    if (head.lastChangesetId === 0) return undefined;
+    const item = await this.client.send(
+      new GetItemCommand({ TableName: this.tables.events, Key: { stream_id: str(streamId), changeset_id: num(head.lastChangesetId) }, ProjectionExpression: '#t', ExpressionAttributeNames: { '#t': 'timestamp' }, ConsistentRead: true }),
+    );
+    return summaryOf(streamId, head, item.Item === undefined ? undefined : readString(item.Item, 'timestamp'));
+  }
+
+  /** STREAM_LIST_BUCKETS index queries, then one head query per stream (16 at a time) and a BatchGet per 100 for the commit times. */
+  async listStreams(prefix: string, after: string | undefined, limit: number): Promise<{ streams: StreamSummary[]; more: boolean }> {
+    const { ids, more } = await listStreamIds(this.client, this.tables.events, prefix, after, limit);
+    const heads = await mapLimited(ids, 16, (id) => this.head(id));
+    const lastItems = await this.itemsByKey(ids.map((id, index) => ({ stream_id: str(id), changeset_id: num(heads[index]!.lastChangesetId) })));
+    const times = new Map(lastItems.map((item) => [readString(item, 'stream_id')!, readString(item, 'timestamp')]));
+    return { streams: ids.map((id, index) => summaryOf(id, heads[index]!, times.get(id))), more };
   }
 
   /** Wakes long polls once the indexer has assigned checkpoints up to `nextCheckpoint`. */

@@ -42,6 +42,7 @@ export function toStoredChangeset(item: Item): StoredChangeset {
     events: readString(item, 'events')!,
     metadata: readString(item, 'metadata')!,
     checkpoint: checkpointOf(item),
+    committedAt: readString(item, 'timestamp'),
   };
 }
 

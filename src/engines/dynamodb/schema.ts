@@ -35,6 +35,7 @@ export const EVENTS_INDEXES = {
   lastEvent: 'last_event_id',
   globalOrder: 'global_order',
   unindexed: 'unindexed',
+  streamList: 'stream_list',
 } as const;
 
 /**
@@ -45,6 +46,14 @@ export const EVENTS_INDEXES = {
  * per checkpoint) stay far below DynamoDB's 1,000 writes/s per partition key.
  */
 export const UNINDEXED_SHARDS = 16;
+
+/**
+ * The stream list index is sparse: only a stream's first changeset carries `stream_bucket`, so it
+ * holds one entry per stream, sorted by stream id within each bucket. Commits that open a stream
+ * write through this many index partitions (a partition key takes about 1,000 writes/s), and a
+ * listing page merges this many queries.
+ */
+export const STREAM_LIST_BUCKETS = 4;
 
 /**
  * Version 2 dropped version 1's local index over `first_event_id`, which no read used and every
@@ -63,6 +72,7 @@ export const EVENTS_TABLE: TableDefinition = {
     { indexName: EVENTS_INDEXES.globalOrder, partitionKey: { name: 'page', type: 'N' }, sortKey: { name: 'page_item', type: 'N' } },
     // A global index can be added to a deployed table in place (CloudFormation backfills it).
     { indexName: EVENTS_INDEXES.unindexed, partitionKey: { name: 'unindexed_shard', type: 'N' }, sortKey: { name: 'timestamp', type: 'S' } },
+    { indexName: EVENTS_INDEXES.streamList, partitionKey: { name: 'stream_bucket', type: 'N' }, sortKey: { name: 'stream_id', type: 'S' } },
   ],
   stream: 'NEW_IMAGE',
 };

@@ -28,8 +28,29 @@ export function toStored(row: ChangesetRow): StoredChangeset {
   };
 }
 
+type Statement<P extends unknown[], R> = Database.Statement<P, R>;
+type Head = { changeset_id: number; last_event_id: number; committed_at: string };
+type StoredRow = { changeset_id: number; first_event_id: number; events: string; metadata: string; commit_id: string | null };
+
+/** Every SQL statement of the engine (named, so that the library's type declarations can name it). */
+export interface Statements {
+  readonly head: Statement<[string, number], Head>;
+  readonly stored: Statement<[string, number], StoredRow>;
+  readonly lastCommittedAt: Statement<[], string>;
+  readonly committedAtOf: Statement<[number], string>;
+  readonly streamFrom: Statement<[string, number], string>;
+  readonly streamAfter: Statement<[string, number], string>;
+  readonly lastEventOf: Statement<[string, number], number>;
+  readonly nextCheckpoint: Statement<[], { next: number }>;
+  readonly insert: Statement<unknown[], unknown>;
+  readonly byChangeset: Statement<[string, number, number, number], ChangesetRow>;
+  readonly global: Statement<[number, number, number], ChangesetRow>;
+  readonly statistics: Statement<[], Statistics>;
+  readonly saveStatistics: Statement<unknown[], unknown>;
+}
+
 /** Every SQL statement of the engine, prepared once per connection. */
-export function prepareStatements(db: Database.Database) {
+export function prepareStatements(db: Database.Database): Statements {
   return {
     head: db.prepare<[string, number], { changeset_id: number; last_event_id: number; committed_at: string }>(
       'SELECT changeset_id, last_event_id, committed_at FROM changesets WHERE stream_id = ? AND checkpoint < ? ORDER BY changeset_id DESC LIMIT 1',
@@ -65,4 +86,3 @@ export function prepareStatements(db: Database.Database) {
   };
 }
 
-export type Statements = ReturnType<typeof prepareStatements>;

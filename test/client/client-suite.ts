@@ -43,20 +43,30 @@ export function describeClientSuite(name: string, target: () => ClientTarget): v
       await chosen?.close?.();
     });
 
+    it('answers a retried append (same commit id and expectation) with the stored changeset, not a conflict', async () => {
+      const stream = id('retried');
+      const first = await store.append(stream, [{ type: 'opened', owner: 'bo' }], { expect: 'new-stream', commitId: 'retry-1' });
+      expect(first).toMatchObject({ changesetId: 1, commitId: 'retry-1', replayed: false });
+      await store.append(stream, [{ type: 'deposited', amount: 1 }], { expect: { changeset: 1 } });
+      expect(await store.append(stream, [{ type: 'opened', owner: 'bo' }], { expect: 'new-stream', commitId: 'retry-1' })).toMatchObject({ changesetId: 1, replayed: true });
+      await expect(store.append(stream, [{ type: 'opened', owner: 'bo' }], { expect: 'new-stream', commitId: 'other' })).rejects.toSatisfy(isConflict);
+      expect(await collect(store.readStream(stream))).toHaveLength(2);
+    });
+
     it('appends changesets with each kind of expectation and reports their ids', async () => {
       const stream = id('append');
       const first = await store.append<AccountEvent>(stream, [{ type: 'opened', owner: 'ann' }, { type: 'deposited', amount: 5 }], { expect: 'new-stream', metadata: { user: 'ann' } });
-      expect(first).toEqual({ streamId: stream, changesetId: 1, eventIds: { first: 1, last: 2 } });
+      expect(first).toEqual({ streamId: stream, changesetId: 1, eventIds: { first: 1, last: 2 }, commitId: expect.stringMatching(/^[0-9a-f-]{36}$/), replayed: false });
       const second = await store.append(stream, [{ type: 'deposited', amount: 7 }], { expect: { changeset: 1 } });
       expect(second.changesetId).toBe(2);
       expect(second.eventIds).toBeUndefined();
       const third = await store.append(stream, [{ type: 'deposited', amount: 1 }, { type: 'deposited', amount: 2 }], { expect: { event: 3 } });
-      expect(third).toEqual({ streamId: stream, changesetId: 3, eventIds: { first: 4, last: 5 } });
+      expect(third).toEqual({ streamId: stream, changesetId: 3, eventIds: { first: 4, last: 5 }, commitId: expect.any(String), replayed: false });
       const changesets = await collect(store.readStream<AccountEvent>(stream));
       expect(changesets.map((changeset) => [changeset.changesetId, changeset.events.length])).toEqual([[1, 2], [2, 1], [3, 2]]);
       expect(changesets[0]).toMatchObject({ streamId: stream, metadata: { user: 'ann' }, events: [{ type: 'opened', owner: 'ann' }, { type: 'deposited', amount: 5 }] });
       expect(changesets[1]!.metadata).toEqual({});
-      expect(await store.head(stream)).toEqual({ streamId: stream, lastChangesetId: 3, lastEventId: 5 });
+      expect(await store.head(stream)).toEqual({ streamId: stream, lastChangesetId: 3, lastEventId: 5, committedAt: changesets[2]!.committedAt });
     });
 
     it('refuses a stale expectation with a conflict that carries what was missed', async () => {

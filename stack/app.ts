@@ -6,6 +6,8 @@ export interface AppOptions {
   readonly public?: boolean | undefined;
   /** The events table layout of the deployed stack (default: the current one, for a new stack). */
   readonly eventsTableVersion?: 1 | 2 | undefined;
+  /** The events table's global indexes to include (default: all); a deploy adds new ones one per update. */
+  readonly eventsTableGlobalIndexes?: readonly string[] | undefined;
   /** Where the alarms notify (an email address, an existing SNS topic, or both). */
   readonly alarms?: AlarmTargets | undefined;
   /** Where the prebuilt Lambda bundles are (dist/lambda). */
@@ -28,6 +30,7 @@ export function buildApp(options: AppOptions): { app: App; stack: Stack } {
     public: options.public,
     alarms: options.alarms,
     eventsTableVersion: options.eventsTableVersion,
+    eventsTableGlobalIndexes: options.eventsTableGlobalIndexes,
   });
   return { app, stack };
 }

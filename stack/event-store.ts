@@ -32,6 +32,11 @@ export interface EventStoreProps {
    * CloudFormation cannot change a table's local indexes in place and would make a new, empty table.
    */
   readonly eventsTableVersion?: 1 | 2 | undefined;
+  /**
+   * The events table's global indexes to include (default: all of EVENTS_TABLE's). CloudFormation
+   * adds or removes at most one global index per update, so a deploy adds new ones a step at a time.
+   */
+  readonly eventsTableGlobalIndexes?: readonly string[] | undefined;
   /** Where alarms go: an email address (subscribed to a topic the stack creates, or to `topicArn`), an existing topic, or both. */
   readonly alarms?: AlarmTargets | undefined;
 }
@@ -50,6 +55,8 @@ export const OUTPUTS = {
   eventsTableName: 'EventsTableName',
   metaTableName: 'MetaTableName',
   eventsTableVersion: 'EventsTableVersion',
+  /** The events table's global indexes, comma-separated (a stack deployed without it has only `global_order`). */
+  eventsTableIndexes: 'EventsTableIndexes',
   auth: 'Auth',
   indexerDeadLetterQueueUrl: 'IndexerDeadLetterQueueUrl',
   publisherDeadLetterQueueUrl: 'PublisherDeadLetterQueueUrl',
@@ -87,6 +94,14 @@ export function acceptFinding(construct: IConstruct, id: string, reason: string)
 function allowTableActions(fn: lambda.Function, table: dynamodb.Table, definition: TableDefinition, actions: readonly string[]): void {
   const indexes = [...definition.localIndexes, ...definition.globalIndexes].map((index) => `${table.tableArn}/index/${index.indexName}`);
   fn.addToRolePolicy(new iam.PolicyStatement({ actions: actions.map((action) => `dynamodb:${action}`), resources: [table.tableArn, ...indexes] }));
+}
+
+/** The definition with only the named global indexes (all of them when none are named). */
+function withGlobalIndexes(definition: TableDefinition, names: readonly string[] | undefined): TableDefinition {
+  if (names === undefined) return definition;
+  const unknown = names.filter((name) => !definition.globalIndexes.some((index) => index.indexName === name));
+  if (unknown.length > 0) throw new Error(`The events table has no global index ${unknown.join(', ')}`);
+  return { ...definition, globalIndexes: definition.globalIndexes.filter((index) => names.includes(index.indexName)) };
 }
 
 /** A table from the shared definition that `ees dev` uses too, so the two never drift. */
@@ -135,7 +150,7 @@ export class EventStore extends Construct {
     super(scope, id);
     const stackName = Stack.of(this).stackName;
 
-    const eventsDefinition = props.eventsTableVersion === 1 ? EVENTS_TABLE_V1 : EVENTS_TABLE;
+    const eventsDefinition = withGlobalIndexes(props.eventsTableVersion === 1 ? EVENTS_TABLE_V1 : EVENTS_TABLE, props.eventsTableGlobalIndexes);
     this.eventsTable = tableFrom(this, 'EventsTable', eventsDefinition);
     this.metaTable = tableFrom(this, 'MetaTable', META_TABLE);
     const tableEnvironment = { EES_EVENTS_TABLE: this.eventsTable.tableName, EES_META_TABLE: this.metaTable.tableName };
@@ -338,6 +353,11 @@ export class EventStore extends Construct {
     new CfnOutput(this, OUTPUTS.eventsTableName, { key: OUTPUTS.eventsTableName, value: this.eventsTable.tableName });
     new CfnOutput(this, OUTPUTS.metaTableName, { key: OUTPUTS.metaTableName, value: this.metaTable.tableName });
     new CfnOutput(this, OUTPUTS.eventsTableVersion, { key: OUTPUTS.eventsTableVersion, value: String(eventsDefinition.version), description: 'Layout version of the events table (kept across deploys)' });
+    new CfnOutput(this, OUTPUTS.eventsTableIndexes, {
+      key: OUTPUTS.eventsTableIndexes,
+      value: eventsDefinition.globalIndexes.map((index) => index.indexName).join(','),
+      description: 'Global indexes of the events table (ees deploy adds new ones one per update)',
+    });
     new CfnOutput(this, OUTPUTS.auth, { key: OUTPUTS.auth, value: props.public === true ? 'none' : 'iam' });
     // `ees dlq` finds the queues here.
     new CfnOutput(this, OUTPUTS.indexerDeadLetterQueueUrl, { key: OUTPUTS.indexerDeadLetterQueueUrl, value: this.deadLetterQueues.indexer.queueUrl });

@@ -3,11 +3,14 @@ import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { BaseCredentials, BootstrapEnvironments, StackSelectionStrategy, Toolkit, ToolkitError, type IIoHost, type IoMessage, type IoRequest } from '@aws-cdk/toolkit-lib';
+import { join } from 'node:path';
 import { EesError } from '../core/errors.js';
+import { EVENTS_TABLE } from '../engines/dynamodb/schema.js';
 import { buildApp } from '../../stack/app.js';
 import { OUTPUTS, type AlarmTargets } from '../../stack/event-store.js';
 import { lambdaCodeDirectory } from '../../stack/lambda-code.js';
 import type { ChangeReview, DeployBoundary, DeployInteraction, ProgressEvent } from './flow.js';
+import { globalIndexSteps, deployedGlobalIndexes } from './index-steps.js';
 import { scratchDirectory } from './scratch.js';
 
 export interface CdkBoundaryOptions {
@@ -121,28 +124,44 @@ export function cdkBoundary(options: CdkBoundaryOptions): DeployBoundary & { dis
     }
   };
 
-  // One synthesis per run; the toolkit reads the assembly from its directory. A deployed stack
-  // keeps its events table layout: a stack without the version output predates version 2.
-  let synthesized: Promise<{ requiredBootstrapVersion: number }> | undefined;
-  const synthesize = () =>
-    (synthesized ??= (async () => {
+  // A deployed stack keeps its events table layout: a stack without the version output predates
+  // version 2. Its global indexes come from their output; more than one new index is added in
+  // steps (index-steps.ts), one synthesis per step, each into its own folder.
+  let deployedLayout: Promise<{ eventsTableVersion: 1 | 2 | undefined; globalIndexes: readonly string[] | undefined }> | undefined;
+  const layout = () =>
+    (deployedLayout ??= (async () => {
       const deployed = await describe(options.stackName);
-      const eventsTableVersion = deployed === undefined || deployed.status === 'REVIEW_IN_PROGRESS' ? undefined : deployed.outputs[OUTPUTS.eventsTableVersion] === '2' ? 2 : 1;
-      const { app, stack } = buildApp({
-        stackName: options.stackName,
-        public: options.public,
-        alarms: options.alarms,
-        eventsTableVersion,
-        lambdaCodeDirectory: lambdaCodeDirectory(),
-        outdir: scratch.path,
-      });
-      const artifact = app.synth().getStackByName(stack.stackName);
-      return { requiredBootstrapVersion: artifact.requiresBootstrapStackVersion ?? 1 };
+      if (deployed === undefined || deployed.status === 'REVIEW_IN_PROGRESS') return { eventsTableVersion: undefined, globalIndexes: undefined };
+      return {
+        eventsTableVersion: deployed.outputs[OUTPUTS.eventsTableVersion] === '2' ? 2 : 1,
+        globalIndexes: deployedGlobalIndexes(deployed.outputs[OUTPUTS.eventsTableIndexes]),
+      };
     })());
-  const assembly = async () => {
-    await synthesize();
-    return toolkit.fromAssemblyDirectory(scratch.path);
+  const syntheses = new Map<string, Promise<{ directory: string; requiredBootstrapVersion: number }>>();
+  /** The assembly with the given global indexes of the events table (all of them by default). */
+  const synthesize = (globalIndexes?: readonly string[]) => {
+    const key = globalIndexes?.join(',') ?? '*';
+    let synthesis = syntheses.get(key);
+    if (synthesis === undefined) {
+      synthesis = (async () => {
+        const directory = join(scratch.path, `assembly-${syntheses.size}`);
+        const { app, stack } = buildApp({
+          stackName: options.stackName,
+          public: options.public,
+          alarms: options.alarms,
+          eventsTableVersion: (await layout()).eventsTableVersion,
+          eventsTableGlobalIndexes: globalIndexes,
+          lambdaCodeDirectory: lambdaCodeDirectory(),
+          outdir: directory,
+        });
+        const artifact = app.synth().getStackByName(stack.stackName);
+        return { directory, requiredBootstrapVersion: artifact.requiresBootstrapStackVersion ?? 1 };
+      })();
+      syntheses.set(key, synthesis);
+    }
+    return synthesis;
   };
+  const assembly = async (globalIndexes?: readonly string[]) => toolkit.fromAssemblyDirectory((await synthesize(globalIndexes)).directory);
   const allStacks = { stacks: { strategy: StackSelectionStrategy.ALL_STACKS } };
 
   return {
@@ -167,8 +186,18 @@ export function cdkBoundary(options: CdkBoundaryOptions): DeployBoundary & { dis
       translating(async () => {
         approveChanges = approve;
         try {
-          const result = await toolkit.deploy(await assembly(), allStacks);
-          return result.stacks[0]?.outputs ?? {};
+          const steps = globalIndexSteps((await layout()).globalIndexes, EVENTS_TABLE.globalIndexes.map((index) => index.indexName));
+          let outputs: Record<string, string> = {};
+          for (const [number, step] of steps.entries()) {
+            options.interaction.progress({
+              kind: 'status',
+              message: `${step.change.action === 'adding' ? 'Adding' : 'Removing'} the events table's index ${step.change.indexName} (step ${number + 1} of ${steps.length}): CloudFormation changes one global index per update`,
+            });
+            outputs = (await toolkit.deploy(await assembly(step.indexes), allStacks)).stacks[0]?.outputs ?? {};
+          }
+          // No steps: one update (or the creation) with the full template; a last step's template is the full one.
+          if (steps.length === 0) outputs = (await toolkit.deploy(await assembly(), allStacks)).stacks[0]?.outputs ?? {};
+          return outputs;
         } finally {
           approveChanges = undefined;
         }

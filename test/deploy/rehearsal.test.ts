@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudFormationClient, CreateChangeSetCommand, DescribeStackEventsCommand, DescribeStacksCommand, ExecuteChangeSetCommand } from '@aws-sdk/client-cloudformation';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, runCli } from '../support/processes.js';
 import { buildApp } from '../../stack/app.js';
@@ -42,8 +43,11 @@ describe('deploy rehearsal against a loopback AWS', { timeout: 240_000 }, () => 
     expect(first.code, first.stderr).toBe(0);
     const printed = JSON.parse(first.stdout) as { stack: string; endpoint: string; auth: string; outputs: Record<string, string> };
     expect(printed).toMatchObject({ stack: 'ees', auth: 'iam', endpoint: expect.stringMatching(/^https:\/\/ees-api\.execute-api\.eu-west-1\./) });
-    expect(Object.keys(printed.outputs).sort()).toEqual(['ApiEndpoint', 'Auth', 'ChangesetsTopicArn', 'EventsTableName', 'EventsTableVersion', 'EventsTopicArn', 'IndexerDeadLetterQueueUrl', 'MetaTableName', 'PublisherDeadLetterQueueUrl']);
+    expect(Object.keys(printed.outputs).sort()).toEqual(['ApiEndpoint', 'Auth', 'ChangesetsTopicArn', 'EventsTableIndexes', 'EventsTableName', 'EventsTableVersion', 'EventsTopicArn', 'IndexerDeadLetterQueueUrl', 'MetaTableName', 'PublisherDeadLetterQueueUrl']);
     expect(printed.outputs['EventsTableVersion']).toBe('2');
+    // A new stack gets every global index at once: creation has no one-index-per-update limit.
+    expect(printed.outputs['EventsTableIndexes']).toBe('global_order,unindexed,stream_list');
+    expect(first.stderr).not.toContain("the events table's index");
 
     const uploads = standIn.calls.filter((call) => call.service === 's3' && call.action === 'PutObject').map((call) => call.params['Key']!);
     expect(uploads.filter((key) => key.endsWith('.zip'))).toHaveLength(4);
@@ -177,23 +181,77 @@ describe('deploy rehearsal against a loopback AWS', { timeout: 240_000 }, () => 
     expect(readdirSync(temporary).filter((entry) => entry.startsWith('ees-'))).toEqual([]);
   });
 
-  it.concurrent('keeps the events table layout of a stack deployed before layout 2, so CloudFormation does not replace the table', async () => {
-    const { standIn, ees } = await rehearsal();
+  /** The template an older ees deployed: the given layout and global indexes, without the outputs it did not have yet. */
+  function olderTemplate(options: { eventsTableVersion: 1 | 2; eventsTableGlobalIndexes: string[]; withoutOutputs: string[] }): Template {
     const outdir = mkdtempSync(join(tmpdir(), 'ees-synth-'));
     cleanups.push(() => rmSync(outdir, { recursive: true, force: true }));
-    const { app, stack } = buildApp({ stackName: 'ees', eventsTableVersion: 1, lambdaCodeDirectory: lambdaCodeDirectory(), outdir });
-    const old = app.synth().getStackByName(stack.stackName).template as Template;
-    // As deployed by an ees that had no version output.
-    delete old.Outputs!['EventsTableVersion'];
+    const { app, stack } = buildApp({ stackName: 'ees', eventsTableVersion: options.eventsTableVersion, eventsTableGlobalIndexes: options.eventsTableGlobalIndexes, lambdaCodeDirectory: lambdaCodeDirectory(), outdir });
+    const template = app.synth().getStackByName(stack.stackName).template as Template;
+    for (const output of options.withoutOutputs) delete template.Outputs![output];
+    return template;
+  }
+  const eventsTable = (template: Template) =>
+    Object.values(template.Resources ?? {}).find((resource) => resource.Type === 'AWS::DynamoDB::Table' && resource.Properties?.['StreamSpecification'] !== undefined)!;
+  const globalIndexes = (template: Template) => ((eventsTable(template).Properties!['GlobalSecondaryIndexes'] ?? []) as { IndexName: string }[]).map((index) => index.IndexName);
+
+  it.concurrent('keeps the events table layout of a stack deployed before layout 2, so CloudFormation does not replace the table', async () => {
+    const { standIn, ees } = await rehearsal();
+    // As deployed by an ees that had neither the version output nor the newer global indexes.
+    const old = olderTemplate({ eventsTableVersion: 1, eventsTableGlobalIndexes: ['global_order'], withoutOutputs: ['EventsTableVersion', 'EventsTableIndexes'] });
     standIn.putStack('ees', old);
-    const localIndexes = (template: Template) =>
-      Object.values(template.Resources ?? {})
-        .filter((resource) => resource.Type === 'AWS::DynamoDB::Table' && resource.Properties?.['StreamSpecification'] !== undefined)
-        .map((table) => ((table.Properties!['LocalSecondaryIndexes'] ?? []) as { IndexName: string }[]).map((index) => index.IndexName).sort());
-    expect(localIndexes(old)).toEqual([['first_event_id', 'last_event_id']]);
+    const localIndexes = (template: Template) => ((eventsTable(template).Properties!['LocalSecondaryIndexes'] ?? []) as { IndexName: string }[]).map((index) => index.IndexName).sort();
+    expect(localIndexes(old)).toEqual(['first_event_id', 'last_event_id']);
     const update = await ees(['deploy', '--yes']);
     expect(update.code, update.stderr).toBe(0);
-    expect(localIndexes(standIn.stack('ees')!.template)).toEqual([['first_event_id', 'last_event_id']]);
+    expect(localIndexes(standIn.stack('ees')!.template)).toEqual(['first_event_id', 'last_event_id']);
     expect(standIn.stack('ees')!.outputs['EventsTableVersion']).toBe('1');
+    expect(globalIndexes(standIn.stack('ees')!.template)).toEqual(['global_order', 'unindexed', 'stream_list']);
+  });
+
+  it.concurrent("adds the events table's new global indexes to a stack deployed with only global_order, one per update", async () => {
+    const { standIn, ees } = await rehearsal();
+    const old = olderTemplate({ eventsTableVersion: 2, eventsTableGlobalIndexes: ['global_order'], withoutOutputs: ['EventsTableIndexes'] });
+    standIn.putStack('ees', old);
+    expect(globalIndexes(old)).toEqual(['global_order']);
+    const executed = () => cloudFormationCalls(standIn, 'ExecuteChangeSet', 'ees').length;
+    const update = await ees(['deploy', '--yes', '--json']);
+    expect(update.code, update.stderr).toBe(0);
+    expect(executed()).toBe(2);
+    expect(update.stderr).toMatch(/Adding the events table's index unindexed \(step 1 of 2\)/);
+    expect(update.stderr).toMatch(/Adding the events table's index stream_list \(step 2 of 2\)/);
+    const deployed = standIn.stack('ees')!;
+    expect(deployed.status).toBe('UPDATE_COMPLETE');
+    expect(globalIndexes(deployed.template)).toEqual(['global_order', 'unindexed', 'stream_list']);
+    expect(deployed.outputs['EventsTableIndexes']).toBe('global_order,unindexed,stream_list');
+    expect((JSON.parse(update.stdout) as { outputs: Record<string, string> }).outputs['EventsTableIndexes']).toBe('global_order,unindexed,stream_list');
+    // Least privilege names only the indexes the template has, at every step.
+    const policyIndexes = (template: Template) =>
+      [...JSON.stringify(Object.values(template.Resources ?? {}).filter((resource) => resource.Type === 'AWS::IAM::Policy')).matchAll(/\/index\/([a-z_]+)/g)].map((match) => match[1]);
+    expect(new Set(policyIndexes(old))).toEqual(new Set(['last_event_id', 'global_order']));
+    expect(new Set(policyIndexes(deployed.template))).toEqual(new Set(['last_event_id', 'global_order', 'unindexed', 'stream_list']));
+
+    // Nothing left to add: the next deploy is one update (or none).
+    const again = await ees(['deploy', '--yes']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain("the events table's index");
+    expect(executed()).toBeLessThanOrEqual(3);
+  });
+
+  it.concurrent('the stand-in fails an update that adds two global indexes at once, as CloudFormation does', async () => {
+    const { standIn } = await rehearsal();
+    standIn.putStack('ees', olderTemplate({ eventsTableVersion: 2, eventsTableGlobalIndexes: ['global_order'], withoutOutputs: ['EventsTableIndexes'] }));
+    const full = olderTemplate({ eventsTableVersion: 2, eventsTableGlobalIndexes: ['global_order', 'unindexed', 'stream_list'], withoutOutputs: [] });
+    const cloudFormation = new CloudFormationClient({ region: standIn.region, endpoint: standIn.endpoint, credentials: { accessKeyId: 'AKIASTANDIN', secretAccessKey: 'stand-in' } });
+    cleanups.push(() => cloudFormation.destroy());
+    await cloudFormation.send(new CreateChangeSetCommand({ StackName: 'ees', ChangeSetName: 'two-indexes', ChangeSetType: 'UPDATE', TemplateBody: JSON.stringify(full) }));
+    await cloudFormation.send(new ExecuteChangeSetCommand({ StackName: 'ees', ChangeSetName: 'two-indexes' }));
+    const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: 'ees' }));
+    expect(Stacks![0]!.StackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    const { StackEvents } = await cloudFormation.send(new DescribeStackEventsCommand({ StackName: 'ees' }));
+    expect(StackEvents!.find((item) => item.ResourceStatus === 'UPDATE_FAILED')).toMatchObject({
+      ResourceType: 'AWS::DynamoDB::Table',
+      ResourceStatusReason: 'Cannot perform more than one GSI creation or deletion in a single update',
+    });
+    expect(globalIndexes(standIn.stack('ees')!.template)).toEqual(['global_order']);
   });
 });

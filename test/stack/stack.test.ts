@@ -14,7 +14,7 @@ describe('the AWS stack (synthesized for real)', () => {
   let template: Template;
   let publicTemplate: Template;
 
-  const synth = (options: { public?: boolean; validateTemplate?: boolean; alarms?: { email?: string; topicArn?: string } } = {}): Template => {
+  const synth = (options: { public?: boolean; validateTemplate?: boolean; alarms?: { email?: string; topicArn?: string }; eventsTableGlobalIndexes?: string[] } = {}): Template => {
     const outdir = mkdtempSync(join(tmpdir(), 'ees-synth-'));
     outdirs.push(outdir);
     const { stack } = buildApp({ stackName: 'ees-test', lambdaCodeDirectory: lambdaCodeDirectory(), outdir, ...options });
@@ -193,10 +193,21 @@ describe('the AWS stack (synthesized for real)', () => {
 
   it('outputs the endpoint, the topics, the tables, the dead-letter queues and the auth mode', () => {
     const outputs = template.findOutputs('*');
-    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'Auth', 'ChangesetsTopicArn', 'EventsTableName', 'EventsTableVersion', 'EventsTopicArn', 'IndexerDeadLetterQueueUrl', 'MetaTableName', 'PublisherDeadLetterQueueUrl']);
+    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'Auth', 'ChangesetsTopicArn', 'EventsTableIndexes', 'EventsTableName', 'EventsTableVersion', 'EventsTopicArn', 'IndexerDeadLetterQueueUrl', 'MetaTableName', 'PublisherDeadLetterQueueUrl']);
     expect(outputs['EventsTableVersion']!['Value']).toBe('2');
+    expect(outputs['EventsTableIndexes']!['Value']).toBe('global_order,unindexed,stream_list');
     expect(outputs['Auth']!['Value']).toBe('iam');
     expect(publicTemplate.findOutputs('Auth')['Auth']!['Value']).toBe('none');
+  });
+
+  it('includes only the named global indexes of the events table, and grants access to those alone', () => {
+    const partial = synth({ eventsTableGlobalIndexes: ['global_order'] });
+    const eventsTable = Object.values(resourcesOf('AWS::DynamoDB::Table', partial)).find((table) => table.Properties['StreamSpecification'] !== undefined)!;
+    expect((eventsTable.Properties['GlobalSecondaryIndexes'] as { IndexName: string }[]).map((index) => index.IndexName)).toEqual(['global_order']);
+    expect(partial.findOutputs('EventsTableIndexes')['EventsTableIndexes']!['Value']).toBe('global_order');
+    const granted = [...JSON.stringify(resourcesOf('AWS::IAM::Policy', partial)).matchAll(/\/index\/([a-z_]+)/g)].map((match) => match[1]);
+    expect(new Set(granted)).toEqual(new Set(['last_event_id', 'global_order']));
+    expect(() => synth({ eventsTableGlobalIndexes: ['no_such_index'] })).toThrow(/no global index no_such_index/);
   });
 
   it('passes CloudFormation template validation', () => {

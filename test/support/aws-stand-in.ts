@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
-import { resolveOutputs, resourcesOf, type Template } from './cloudformation-model.js';
+import { resolveOutputs, resourcesOf, updateFailure, type Template } from './cloudformation-model.js';
 
 export type { Template } from './cloudformation-model.js';
 
@@ -26,6 +26,7 @@ interface StackEvent {
   readonly logicalId: string;
   readonly type: string;
   readonly status: string;
+  readonly reason?: string | undefined;
   readonly time: string;
 }
 
@@ -174,8 +175,8 @@ export async function startAwsStandIn(options: StandInOptions = {}, region = 'eu
     Parameters: Object.entries(stack.parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
     Outputs: Object.entries(stack.outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
   });
-  const event = (stack: StackState, logicalId: string, type: string, status: string) =>
-    stack.events.unshift({ id: `event-${sequence}`, logicalId, type, status, time: now() });
+  const event = (stack: StackState, logicalId: string, type: string, status: string, reason?: string) =>
+    stack.events.unshift({ id: `event-${sequence}`, logicalId, type, status, reason, time: now() });
 
   const templateOf = (params: Record<string, string>): Template => {
     // The bootstrap template comes as YAML (in long-form intrinsics), ours as JSON: YAML reads both.
@@ -214,6 +215,7 @@ export async function startAwsStandIn(options: StandInOptions = {}, region = 'eu
               PhysicalResourceId: item.logicalId === stack.name ? stack.id : `${item.logicalId}-physical`,
               ResourceType: item.type,
               ResourceStatus: item.status,
+              ...(item.reason === undefined ? {} : { ResourceStatusReason: item.reason }),
               Timestamp: item.time,
             })),
           },
@@ -288,6 +290,17 @@ export async function startAwsStandIn(options: StandInOptions = {}, region = 'eu
         if (stack === undefined || changeSet === undefined) return { status: 400, body: { error: 'ChangeSetNotFound', message: `ChangeSet ${params['ChangeSetName']} does not exist` } };
         const verb = changeSet.type === 'CREATE' ? 'CREATE' : 'UPDATE';
         event(stack, stack.name, 'AWS::CloudFormation::Stack', `${verb}_IN_PROGRESS`);
+        const failure = verb === 'UPDATE' ? updateFailure(stack.template, changeSet.template) : undefined;
+        if (failure !== undefined) {
+          // As CloudFormation does: the resource fails, the stack rolls back to its template.
+          event(stack, failure.logicalId, failure.type, 'UPDATE_IN_PROGRESS');
+          event(stack, failure.logicalId, failure.type, 'UPDATE_FAILED', failure.reason);
+          event(stack, stack.name, 'AWS::CloudFormation::Stack', 'UPDATE_ROLLBACK_IN_PROGRESS', `The following resource(s) failed to update: [${failure.logicalId}].`);
+          stack.status = 'UPDATE_ROLLBACK_COMPLETE';
+          event(stack, stack.name, 'AWS::CloudFormation::Stack', stack.status);
+          stack.changeSets.clear();
+          return { status: 200, body: {} };
+        }
         for (const change of changeSet.changes) {
           const resourceVerb = change.action === 'Add' ? 'CREATE' : change.action === 'Modify' ? 'UPDATE' : 'DELETE';
           event(stack, change.logicalId, change.type, `${resourceVerb}_IN_PROGRESS`);

@@ -133,3 +133,21 @@ export function resourcesOf(template: Template, parameters: Record<string, strin
   }
   return result;
 }
+
+/**
+ * Why CloudFormation would fail an update from one template to the other, for the rules the
+ * stand-in enforces: a table may gain or lose at most one global secondary index per update.
+ */
+export function updateFailure(before: Template, after: Template): { logicalId: string; type: string; reason: string } | undefined {
+  const globalIndexes = (properties: Record<string, unknown> | undefined) =>
+    ((properties?.['GlobalSecondaryIndexes'] ?? []) as { IndexName: string }[]).map((index) => index.IndexName);
+  for (const [logicalId, resource] of Object.entries(after.Resources ?? {})) {
+    const previous = before.Resources?.[logicalId];
+    if (resource.Type !== 'AWS::DynamoDB::Table' || previous?.Type !== resource.Type) continue;
+    const old = globalIndexes(previous.Properties);
+    const current = globalIndexes(resource.Properties);
+    const changed = [...current.filter((name) => !old.includes(name)), ...old.filter((name) => !current.includes(name))];
+    if (changed.length > 1) return { logicalId, type: resource.Type, reason: 'Cannot perform more than one GSI creation or deletion in a single update' };
+  }
+  return undefined;
+}

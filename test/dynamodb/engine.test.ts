@@ -2,6 +2,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbEngine } from '../../src/engines/dynamodb/engine.js';
 import { engineConformance } from '../conformance/engine-suite.js';
 import { storeForFile, storeHarness } from './support.js';
+import { COMMIT_TIME_SKEW_MS } from '../../src/engines/dynamodb/engine.js';
 
 // Long polls never look by themselves: the suite's wake-up test passes only if the indexer wakes
 // them. No background projector: the suite's statistics tests are the only ones.
@@ -28,6 +29,7 @@ engineConformance('dynamodb', async () => {
       );
     },
     storageForChild: { kind: 'dynamodb', endpoint: running.dynamodbEndpoint, tables: running.tables },
+    commitTimeSkewMs: COMMIT_TIME_SKEW_MS,
     openAnother: async () => new DynamoDbEngine({ client: running.client, tables: running.tables }),
   };
 });

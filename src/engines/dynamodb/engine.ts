@@ -22,6 +22,9 @@ import { EVENTS_INDEXES, META_ITEMS, PAGE_SIZE, type TableNames } from './schema
 import { readUnindexedLag, UNINDEXED_SHARD, unindexedShardOf } from './unindexed.js';
 import { lagOf, type IndexingLag } from '../../core/lag.js';
 
+/** How far commit times may go back along the global order: API Gateway ends a request after 29 s. */
+export const COMMIT_TIME_SKEW_MS = 30_000;
+
 export interface DynamoDbEngineOptions {
   readonly client: DynamoDBClient;
   readonly tables: TableNames;
@@ -320,7 +323,16 @@ export class DynamoDbEngine implements EventStoreEngine {
    * the clocks' skew and indexing order: the search lands where one changeset committed before
    * `time` is followed by one at or after it (docs/api.md).
    */
-  async checkpointAtTime(time: string): Promise<number> {
+  /**
+   * Commit times are the api function's clock before its put, and checkpoints come later, in stream
+   * order: along the global order times can go back by as long as a commit request may take. A binary
+   * search for the time itself can then step past a changeset committed at or after it (it needs
+   * times that only rise), so it searches for COMMIT_TIME_SKEW_MS earlier: no later checkpoint has
+   * a time that much before an earlier one's, so it never lands past such a changeset. Readers may
+   * get up to that much of what came before.
+   */
+  async checkpointAtTime(asked: string): Promise<number> {
+    const time = new Date(Date.parse(asked) - COMMIT_TIME_SKEW_MS).toISOString();
     let low = 0;
     let high = await this.readHead();
     while (low < high) {

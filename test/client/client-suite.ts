@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isConflict, isConsumerConflict, isInvalidRequest, isNotFound, type EventStoreClient, type GlobalChangeset } from '../../src/client/index.js';
+import { caught } from '../support/caught.js';
 
 /** The client interface's one conformance suite: run against `connect()` to `ees dev` and against the embedded store. */
 export interface ClientTarget {
@@ -12,15 +13,6 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const all: T[] = [];
   for await (const item of items) all.push(item);
   return all;
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 type Opened = { type: 'opened'; owner: string };

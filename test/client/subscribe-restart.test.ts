@@ -1,18 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, type ReconnectNotice } from '../../src/client/index.js';
-import { startDevProcess, type DevProcess } from '../support/processes.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort, startDevProcess, type DevProcess } from '../support/processes.js';
 
 describe('subscribe across a restart of the server', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ees-subscribe-'));

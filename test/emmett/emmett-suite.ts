@@ -12,15 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type EventStoreClient } from '../../src/client/index.js';
 import { getEesEventStore, type EesEventStore } from '../../src/emmett/index.js';
 import { decide, evolve, initialState, type AccountEvent } from './bank-account.js';
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
+import { caught } from '../support/caught.js';
 
 const handle = CommandHandler({ evolve, initialState });
 

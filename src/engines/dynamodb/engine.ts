@@ -25,6 +25,9 @@ import { lagOf, type IndexingLag } from '../../core/lag.js';
 /** How far commit times may go back along the global order: API Gateway ends a request after 29 s. */
 export const COMMIT_TIME_SKEW_MS = 30_000;
 
+/** The events table key of an item or index entry. */
+const keyOf = (entry: Item): Item => ({ stream_id: entry['stream_id']!, changeset_id: entry['changeset_id']! });
+
 export interface DynamoDbEngineOptions {
   readonly client: DynamoDBClient;
   readonly tables: TableNames;
@@ -229,6 +232,34 @@ export class DynamoDbEngine implements EventStoreEngine {
     return keys.map((key) => found.get(keyIdOf(key))).filter((item): item is Item => item !== undefined);
   }
 
+  /**
+   * At most `max` entries of the global index from `checkpoint` on, page after page: a page is only
+   * followed by the next when it ended on its last item (the index is eventually consistent, and
+   * callers stop at the first gap).
+   */
+  private async globalIndexEntries(checkpoint: number, max: number): Promise<Item[]> {
+    const entries: Item[] = [];
+    let { page, pageItem } = pagePosition(checkpoint);
+    while (entries.length < max) {
+      let last = -1;
+      for await (const entry of this.items({
+        TableName: this.tables.events,
+        IndexName: EVENTS_INDEXES.globalOrder,
+        KeyConditionExpression: 'page = :p AND page_item >= :i',
+        ExpressionAttributeValues: { ':p': num(page), ':i': num(pageItem) },
+        Limit: Math.min(max - entries.length, PAGE_SIZE),
+      })) {
+        entries.push(entry);
+        last = readNumber(entry, 'page_item')!;
+        if (entries.length >= max) return entries;
+      }
+      if (last !== PAGE_SIZE - 1) break;
+      page++;
+      pageItem = 0;
+    }
+    return entries;
+  }
+
   async readGlobal(checkpoint: number, budget: ReadBudget): Promise<readonly StoredChangeset[]> {
     // The global index is eventually consistent and holds keys only: list the checkpoints it shows,
     // page by page (a page is only followed by the next when it ended on its last item), then read
@@ -236,25 +267,7 @@ export class DynamoDbEngine implements EventStoreEngine {
     const lookedAt = this.clock.now();
     const previous = this.lastEmptyLook;
     if (previous?.checkpoint === checkpoint && lookedAt - previous.at < (this.options.reuseEmptyLookMs ?? 0)) return [];
-    const keys: Item[] = [];
-    let { page, pageItem } = pagePosition(checkpoint);
-    listing: for (;;) {
-      let last = -1;
-      for await (const entry of this.items({
-        TableName: this.tables.events,
-        IndexName: EVENTS_INDEXES.globalOrder,
-        KeyConditionExpression: 'page = :p AND page_item >= :i',
-        ExpressionAttributeValues: { ':p': num(page), ':i': num(pageItem) },
-        Limit: Math.min(budget.maxRecords - keys.length, PAGE_SIZE),
-      })) {
-        keys.push({ stream_id: entry['stream_id']!, changeset_id: entry['changeset_id']! });
-        last = readNumber(entry, 'page_item')!;
-        if (keys.length >= budget.maxRecords) break listing;
-      }
-      if (last !== PAGE_SIZE - 1) break;
-      page++;
-      pageItem = 0;
-    }
+    const keys = (await this.globalIndexEntries(checkpoint, budget.maxRecords)).map(keyOf);
     if (keys.length === 0) this.lastEmptyLook = { checkpoint, at: lookedAt };
     const kept = new BudgetedRecords(budget);
     // Read in slices, so that a byte budget reached early does not fetch the rest.
@@ -272,26 +285,11 @@ export class DynamoDbEngine implements EventStoreEngine {
    */
   async readGlobalFiltered(checkpoint: number, filter: GlobalFilter, budget: ReadBudget): Promise<FilteredBatch> {
     const scan = new FilteredScan(checkpoint, filter, budget);
-    const keys: { checkpoint: number | null; key: Item; candidate: boolean }[] = [];
-    let { page, pageItem } = pagePosition(checkpoint);
-    listing: for (;;) {
-      let last = -1;
-      for await (const entry of this.items({
-        TableName: this.tables.events,
-        IndexName: EVENTS_INDEXES.globalOrder,
-        KeyConditionExpression: 'page = :p AND page_item >= :i',
-        ExpressionAttributeValues: { ':p': num(page), ':i': num(pageItem) },
-        Limit: Math.min(scan.remaining - keys.length, PAGE_SIZE),
-      })) {
-        const key = { stream_id: entry['stream_id']!, changeset_id: entry['changeset_id']! };
-        keys.push({ checkpoint: checkpointOf(entry), key, candidate: matchesStream(filter, readString(entry, 'stream_id')!) });
-        last = readNumber(entry, 'page_item')!;
-        if (keys.length >= scan.remaining) break listing;
-      }
-      if (last !== PAGE_SIZE - 1) break;
-      page++;
-      pageItem = 0;
-    }
+    const keys = (await this.globalIndexEntries(checkpoint, scan.remaining)).map((entry) => ({
+      checkpoint: checkpointOf(entry),
+      key: keyOf(entry),
+      candidate: matchesStream(filter, readString(entry, 'stream_id')!),
+    }));
     const candidates = await this.itemsByKey(keys.filter((entry) => entry.candidate).map((entry) => entry.key));
     const read = new Map(candidates.map((item) => [keyIdOf(item), toStoredChangeset(item)]));
     for (const entry of keys) if (!scan.examine(entry.checkpoint, entry.candidate ? read.get(keyIdOf(entry.key)) : undefined)) break;

@@ -296,17 +296,20 @@ export class DynamoDbEngine implements EventStoreEngine {
     return scan.result();
   }
 
+  /** The query for the global index's entry of `checkpoint`. */
+  private globalIndexEntryAt(checkpoint: number): QueryCommandInput {
+    const { page, pageItem } = pagePosition(checkpoint);
+    return {
+      TableName: this.tables.events,
+      IndexName: EVENTS_INDEXES.globalOrder,
+      KeyConditionExpression: 'page = :p AND page_item = :i',
+      ExpressionAttributeValues: { ':p': num(page), ':i': num(pageItem) },
+    };
+  }
+
   /** The commit time of the changeset at `checkpoint`; undefined while it is not visible. */
   private async committedAtOf(checkpoint: number): Promise<string | undefined> {
-    const { page, pageItem } = pagePosition(checkpoint);
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tables.events,
-        IndexName: EVENTS_INDEXES.globalOrder,
-        KeyConditionExpression: 'page = :p AND page_item = :i',
-        ExpressionAttributeValues: { ':p': num(page), ':i': num(pageItem) },
-      }),
-    );
+    const result = await this.client.send(new QueryCommand(this.globalIndexEntryAt(checkpoint)));
     const key = result.Items?.[0];
     if (key === undefined) return undefined;
     const item = await this.client.send(
@@ -368,16 +371,7 @@ export class DynamoDbEngine implements EventStoreEngine {
 
   private async isVisible(checkpoint: number): Promise<boolean> {
     const lookedAt = this.clock.now();
-    const { page, pageItem } = pagePosition(checkpoint);
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tables.events,
-        IndexName: EVENTS_INDEXES.globalOrder,
-        KeyConditionExpression: 'page = :p AND page_item = :i',
-        ExpressionAttributeValues: { ':p': num(page), ':i': num(pageItem) },
-        Select: 'COUNT',
-      }),
-    );
+    const result = await this.client.send(new QueryCommand({ ...this.globalIndexEntryAt(checkpoint), Select: 'COUNT' }));
     const visible = (result.Count ?? 0) > 0;
     if (!visible) this.lastEmptyLook = { checkpoint, at: lookedAt };
     return visible;

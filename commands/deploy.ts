@@ -35,7 +35,7 @@ Exit codes: 0 deployed, 2 invalid usage or declined (nothing changed), 6 missing
     const interaction = await this.interaction(`Deploying ${flags['stack-name']} to ${region}`, json);
     const request = { stackName: flags['stack-name'], region, public: flags.public, yes: flags.yes };
     const alarms = alarmsOf(flags);
-    const boundary = await this.boundary({ ...request, ...(flags['aws-profile'] === undefined ? {} : { awsProfile: flags['aws-profile'] }), ...(alarms === undefined ? {} : { alarms }), interaction });
+    const boundary = await this.boundary({ ...request, awsProfile: flags['aws-profile'], alarms, interaction });
     try {
       const outcome = await runDeploy(boundary, interaction, { ...request, interactive: this.interactive() });
       interaction.finish();

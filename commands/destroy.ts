@@ -24,7 +24,7 @@ Exit codes: 0 removed, 2 declined or no such stack (nothing changed), 6 missing 
     const json = this.jsonEnabled();
     const interaction = await this.interaction(`Destroying ${flags['stack-name']}`, json);
     const request = { stackName: flags['stack-name'], region, public: false, yes: flags.yes };
-    const boundary = await this.boundary({ ...request, ...(flags['aws-profile'] === undefined ? {} : { awsProfile: flags['aws-profile'] }), interaction });
+    const boundary = await this.boundary({ ...request, awsProfile: flags['aws-profile'], interaction });
     try {
       const result = await runDestroy(boundary, interaction, { ...request, interactive: this.interactive(), deleteData: flags['delete-data'] });
       interaction.finish();

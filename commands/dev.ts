@@ -66,7 +66,7 @@ one JSON line each, in the shape AWS sends to the indexer's dead-letter queue.`;
           signal: stopping,
           deadLetterFile: resolve(flags['data-dir'], DEAD_LETTER_FILE),
           ...token,
-          ...(flags['dynamodb-endpoint'] === undefined ? {} : { dynamodbEndpoint: flags['dynamodb-endpoint'] }),
+          dynamodbEndpoint: flags['dynamodb-endpoint'],
         });
         store = running;
         where = `DynamoDB at ${running.dynamodbEndpoint}${flags['dynamodb-endpoint'] === undefined ? ' (DynamoDB Local, in memory)' : ''}, tables ${running.tables.events} and ${running.tables.meta}`;

@@ -27,8 +27,8 @@ Exit codes: 0 shown, 2 invalid usage, 6 missing or expired AWS credentials, 1 fa
       region,
       public: flags.public,
       yes: flags.yes,
-      ...(flags['aws-profile'] === undefined ? {} : { awsProfile: flags['aws-profile'] }),
-      ...(alarms === undefined ? {} : { alarms }),
+      awsProfile: flags['aws-profile'],
+      alarms,
       interaction,
     });
     try {

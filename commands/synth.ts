@@ -22,7 +22,7 @@ network: CI can review changes to the stack with it.`;
     const scratch = scratchDirectory('ees-synth');
     try {
       const alarms = alarmsOf(flags);
-      const { app, stack } = buildApp({ stackName: flags['stack-name'], public: flags.public, ...(alarms === undefined ? {} : { alarms }), lambdaCodeDirectory: lambdaCodeDirectory(), outdir: scratch.path });
+      const { app, stack } = buildApp({ stackName: flags['stack-name'], public: flags.public, alarms, lambdaCodeDirectory: lambdaCodeDirectory(), outdir: scratch.path });
       const template = app.synth().getStackByName(stack.stackName).template as unknown;
       process.stdout.write(`${JSON.stringify(template, null, 2)}\n`);
     } finally {

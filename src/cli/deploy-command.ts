@@ -110,7 +110,7 @@ export abstract class DeployCommand extends EesCommand {
   }
 
   protected async boundary(
-    options: Omit<DeployRequest, 'interactive'> & { awsProfile?: string; alarms?: AlarmTargets | undefined; interaction: DeployInteraction },
+    options: Omit<DeployRequest, 'interactive'> & { awsProfile?: string | undefined; alarms?: AlarmTargets | undefined; interaction: DeployInteraction },
   ): Promise<DeployBoundary & { dispose(): void }> {
     const { cdkBoundary } = await import('../deploy/cdk-boundary.js');
     return cdkBoundary({ ...options, interactive: this.interactive() });

@@ -47,9 +47,9 @@ export async function httpClientFor(
   const env = options.env ?? process.env;
   const common: ClientOptions = {
     endpoint: target.endpoint,
-    ...(options.timeout === undefined ? {} : { timeoutMs: options.timeout }),
-    ...(options.onSlow === undefined ? {} : { onSlow: options.onSlow }),
-    ...(options.slowAfterMs === undefined ? {} : { slowAfterMs: options.slowAfterMs }),
+    timeoutMs: options.timeout,
+    onSlow: options.onSlow,
+    slowAfterMs: options.slowAfterMs,
     transport: options.transport,
   };
   if (target.auth === 'iam') {

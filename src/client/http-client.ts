@@ -15,12 +15,12 @@ export interface ClientOptions {
   readonly readRetries?: number;
   readonly retryBaseMs?: number;
   /** The longest one call may take, its retries included (a long poll adds its wait). */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** The same for a commit, when `timeoutMs` is not given. */
   readonly commitTimeoutMs?: number;
   /** Called once per call that has had no answer for `slowAfterMs` (a long poll's wait not counted). */
-  readonly onSlow?: (notice: { method: string; path: string; waitedMs: number; timeoutMs: number }) => void;
-  readonly slowAfterMs?: number;
+  readonly onSlow?: ((notice: { method: string; path: string; waitedMs: number; timeoutMs: number }) => void) | undefined;
+  readonly slowAfterMs?: number | undefined;
   /** Sends one attempt instead of undici (the embedded store answers in-process); undici when absent. */
   readonly transport?: Transport | undefined;
 }

@@ -35,7 +35,7 @@ export async function commitWithRetries(
   let maybeStored = false;
   try {
     const result = await retrying(() => client.commit(streamId, changeset, expectation, { commitId }), {
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      signal: options.signal,
       retryAfter: (outcome, attempt) => {
         // Only a commit sent without an answer (a timeout, a dropped connection) is retried; a 5xx is an answer.
         if (outcome.ok || !(outcome.error instanceof EesError) || outcome.error.code !== 'COMMIT_OUTCOME_UNKNOWN') return undefined;

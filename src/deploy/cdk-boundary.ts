@@ -19,7 +19,7 @@ export interface CdkBoundaryOptions {
   readonly public: boolean;
   readonly alarms?: AlarmTargets | undefined;
   /** A named AWS profile; otherwise the standard credential chain. */
-  readonly awsProfile?: string;
+  readonly awsProfile?: string | undefined;
   readonly yes: boolean;
   readonly interactive: boolean;
   readonly interaction: DeployInteraction;

@@ -49,7 +49,7 @@ function freePort(): Promise<number> {
  * Starts DynamoDB Local (in memory) on a free loopback port, with telemetry off: nothing may leave
  * the machine. Resolves once it answers ListTables.
  */
-export async function startDynamoDbLocal(options: { readyTimeoutMs?: number; signal?: AbortSignal } = {}): Promise<RunningDynamoDbLocal> {
+export async function startDynamoDbLocal(options: { readyTimeoutMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<RunningDynamoDbLocal> {
   const { folder, jar } = findDynamoDbLocalJar();
   if (spawnSync('java', ['-version'], { stdio: 'ignore' }).error !== undefined) {
     throw new EesError(

@@ -21,7 +21,7 @@ export interface DynamoDbStoreOptions {
   readonly host: string;
   readonly port: number;
   /** A running DynamoDB (Local); without it, DynamoDB Local is started and stopped with the store. */
-  readonly dynamodbEndpoint?: string;
+  readonly dynamodbEndpoint?: string | undefined;
   readonly tablePrefix?: string;
   readonly logError?: (error: unknown) => void;
   /** Require `Authorization: Bearer <token>` on every request. */
@@ -75,7 +75,7 @@ function unreachableOr(error: unknown, endpoint: string): unknown {
 export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise<RunningDynamoDbStore> {
   const logError = options.logError ?? ((error: unknown) => console.error(error));
   let local: RunningDynamoDbLocal | undefined;
-  const endpoint = options.dynamodbEndpoint ?? (local = await startDynamoDbLocal(options.signal === undefined ? {} : { signal: options.signal })).endpoint;
+  const endpoint = options.dynamodbEndpoint ?? (local = await startDynamoDbLocal({ signal: options.signal })).endpoint;
   const client = localDynamoDbClient(endpoint);
   const streamsClient = new DynamoDBStreamsClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const tables = tableNames(options.tablePrefix ?? 'ees-dev');
@@ -117,7 +117,7 @@ export async function startDynamoDbStore(options: DynamoDbStoreOptions): Promise
     // A commit makes the poller look at the stream at once, instead of at its next idle tick.
     const handler = createApiHandler({ engine, serverVersion: PACKAGE_VERSION, onCommitted: () => poller.wake(), logError });
     // The host admits callers (token, Host, Origin) before the emulated API Gateway reads a body.
-    const host = await startNodeHost(emulateApiGateway(apiGatewayHandler(handler), handler.responses), { host: options.host, port: options.port, ...(options.token === undefined ? {} : { token: options.token }) });
+    const host = await startNodeHost(emulateApiGateway(apiGatewayHandler(handler), handler.responses), { host: options.host, port: options.port, token: options.token });
     return {
       url: host.url,
       port: host.port,

@@ -46,7 +46,7 @@ export async function startEmbeddedStore(options: EmbeddedStoreOptions): Promise
   });
   let host;
   try {
-    host = await startNodeHost(handler, { host: options.host, port: options.port, ...(options.token === undefined ? {} : { token: options.token }) });
+    host = await startNodeHost(handler, { host: options.host, port: options.port, token: options.token });
   } catch (error) {
     await engine.close();
     lock.release();

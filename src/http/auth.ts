@@ -34,7 +34,7 @@ export interface CallerRules {
   /** The address the server is bound to. */
   readonly boundHost: string;
   /** When set, every request must carry `Authorization: Bearer <token>`. */
-  readonly token?: string;
+  readonly token?: string | undefined;
 }
 
 /**

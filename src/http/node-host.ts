@@ -11,7 +11,7 @@ export interface NodeHostOptions {
   /** Overrides of SERVER_TIMEOUTS (tests use short ones). */
   readonly timeouts?: Partial<typeof SERVER_TIMEOUTS>;
   /** When set, every request must carry `Authorization: Bearer <token>` (ees dev --token). */
-  readonly token?: string;
+  readonly token?: string | undefined;
 }
 
 export interface RunningHost {
@@ -171,7 +171,7 @@ export async function startNodeHost(handler: ServedApiHandler, options: NodeHost
     }
     return connection;
   };
-  const caller = { boundHost: options.host, ...(options.token === undefined ? {} : { token: options.token }) };
+  const caller = { boundHost: options.host, token: options.token };
 
   const serve = async (request: IncomingMessage, response: ServerResponse, connection: Connection): Promise<void> => {
     const apiRequest = new NodeApiRequest(request, response, shutdown);

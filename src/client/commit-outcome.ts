@@ -24,7 +24,7 @@ export function explainCommitFailure(error: unknown, streamId: string, expectati
       return new EesError(
         'OPTIMISTIC_CONCURRENCY_EXCEPTION',
         `Conflict: "${streamId}" has moved past ${describe(expectation)}; ${missed} changeset(s) were committed after it. Read them (ees read ${streamId}) and retry.`,
-        { streamId, ...(details === undefined ? {} : { details }) },
+        { streamId, details },
       );
     }
     case 'INVALID_EXPECTED_CHANGESET_ID':
@@ -32,7 +32,7 @@ export function explainCommitFailure(error: unknown, streamId: string, expectati
       // The expectation was checked locally before sending, so the server refused its value: ahead of the stream.
       return new ExpectationAheadError(error.code, `Conflict: ${error.message} Nothing was committed; see where it ends with ees info ${streamId}.`, {
         streamId,
-        ...(details === undefined ? {} : { details }),
+        details,
       });
     case 'COMMIT_OUTCOME_UNKNOWN': {
       const check =

@@ -48,7 +48,7 @@ export function changesetTooLarge(streamId: string | undefined): EesError {
   return new EesError(
     'CHANGESET_TOO_LARGE',
     `The changeset is too large: events and metadata may take at most ${LIMITS.changesetMaxBytes} bytes as compact JSON, and a request body at most ${LIMITS.requestBodyMaxBytes} bytes.`,
-    streamId === undefined ? {} : { streamId },
+    { streamId },
   );
 }
 

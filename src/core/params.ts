@@ -139,7 +139,7 @@ export function parseGlobalReadParams(rawCheckpoint: string | undefined, rawLimi
 export function singleParam(query: URLSearchParams, name: string, code: ErrorCode, streamId?: string): string | undefined {
   const values = query.getAll(name);
   if (values.length > 1) {
-    throw new EesError(code, `The "${name}" parameter is given ${values.length} times; give it at most once.`, streamId === undefined ? {} : { streamId });
+    throw new EesError(code, `The "${name}" parameter is given ${values.length} times; give it at most once.`, { streamId });
   }
   return values[0];
 }
